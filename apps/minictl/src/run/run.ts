@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compilePlan, launch, LaunchError, validateSpec } from '@minictl/nsproc';
+import { importImage, removeTree, storeFor, type RootMode, type Store } from '@minictl/rootfs';
+import { explainUsernsRefusal } from '../diagnose';
+import { warn } from '../output';
+import { UsageError } from './parse';
+import { specFromOptions, type RunOptions } from './spec-from-options';
+
+export interface RunCommandOptions extends RunOptions {
+  rootfs?: string;
+}
+
+/** `minictl run`: resolve the image, build the spec, start the container, return its status. */
+export async function runCommand(positional: string[], opts: RunCommandOptions): Promise<number> {
+  const store = storeFor();
+  const image = opts.rootfs ? undefined : positional[0];
+  const rest = opts.rootfs ? positional : positional.slice(1);
+  if (!opts.rootfs && !image) throw new UsageError('missing IMAGE: minictl run [options] IMAGE [COMMAND [ARG...]]');
+  const rootfs = opts.rootfs ? checkRootfs(opts.rootfs) : (await importImage(image!, store, { warn })).rootfs;
+  const args = rest.length > 0 ? rest : ['/bin/sh'];
+  const terminal = opts.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
+  const id = randomBytes(32).toString('hex');
+
+  const start = async (rootMode: RootMode, lower: string) => {
+    const spec = validateSpec(
+      specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, uid: process.getuid!(), gid: process.getgid!() }),
+    );
+    fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
+    const steps = compilePlan(spec, { scratch: store.mnt });
+    return launch(spec, steps, { warn: (step, errno) => warn(fallbackWarning(step.what, errno)) });
+  };
+
+  if (opts.readOnly) return start('readonly', rootfs);
+  const marker = path.join(store.root, 'no-overlay');
+  if (!fs.existsSync(marker)) {
+    try {
+      return await start('overlay', rootfs);
+    } catch (e) {
+      if (!(e instanceof LaunchError && e.step.startsWith('mount overlay'))) throw explain(e);
+      warn(`overlayfs is not available in a user namespace here (${e.errno}); using a per-run copy of the image from now on`);
+      fs.writeFileSync(marker, `${e.errno}\n`);
+    }
+  }
+  return withCopy(store, id, rootfs, (copy) => start('bind', copy));
+}
+
+/** The fallback writable view: a private copy of the image, removed when the run ends. */
+async function withCopy<T>(store: Store, id: string, rootfs: string, fn: (copy: string) => Promise<T>): Promise<T> {
+  const copy = path.join(store.root, 'containers', id, 'rootfs');
+  fs.cpSync(rootfs, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  try {
+    return await fn(copy);
+  } catch (e) {
+    throw explain(e);
+  } finally {
+    removeTree(path.dirname(copy));
+  }
+}
+
+function checkRootfs(dir: string): string {
+  const abs = path.resolve(dir);
+  if (!fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--rootfs ${dir}: not a directory`);
+  return abs;
+}
+
+function fallbackWarning(what: string, errno: string): string {
+  if (what === 'mount proc')
+    return `the kernel refused a new /proc (${errno}); bound the host's /proc instead, which shows host processes`;
+  return `${what} failed (${errno}); used the fallback`;
+}
+
+/** Add the remedy to errors whose cause lies in the host's configuration. */
+function explain(e: unknown): unknown {
+  if (!(e instanceof LaunchError) || !e.step.startsWith('create the namespaces')) return e;
+  const why = explainUsernsRefusal(e.errno);
+  return why ? new LaunchError(`cannot create a user namespace: ${why}`, e.step, e.errno, e.exitCode) : e;
+}

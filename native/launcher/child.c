@@ -1,0 +1,106 @@
+#include "child.h"
+
+#include "steps.h"
+#include "sys.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* The signals init passes on to the command; everything else keeps the kernel's pid-1 rules. */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+/* Open a pty from the container's own devpts and hand the master to the launcher. */
+static int open_pty(const struct plan *plan, int sock, int err_fd) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail_step(err_fd, plan->argv_index, errno);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail_step(err_fd, plan->argv_index, errno);
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) fail_step(err_fd, plan->argv_index, errno);
+  if (send_fd(sock, master) < 0) fail_step(err_fd, plan->argv_index, errno);
+  close(master);
+  close(sock);
+  return slave;
+}
+
+/* Everything the kernel and Node left us that the command must not inherit is reset here. */
+static void __attribute__((noreturn)) exec_command(const struct plan *plan, int slave, int err_fd) {
+  sigset_t none;
+  if (setsid() < 0) fail_step(err_fd, plan->argv_index, errno);
+  if (slave >= 0) {
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) fail_step(err_fd, plan->argv_index, errno);
+    for (int fd = 0; fd < 3; fd++)
+      if (dup2(slave, fd) < 0) fail_step(err_fd, plan->argv_index, errno);
+  }
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Mark, not close: the error pipe must stay open until exec succeeds. */
+  if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail_step(err_fd, plan->argv_index, errno);
+  environ = plan->env;
+  execvp(plan->cmd[0], plan->cmd);
+  fail_step(err_fd, plan->argv_index, errno);
+}
+
+static void noop(int sig) { (void)sig; }
+
+/* pid 1: forward signals to the command, reap every orphan, leave with the command's status.
+ * When init exits the kernel kills whatever else is left in the PID namespace. */
+static void __attribute__((noreturn)) init_loop(pid_t cmd) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+    /* A handler, not SIG_DFL: pid 1 never receives default-disposition signals. */
+    signal(forwarded[i], noop);
+    sigaddset(&set, forwarded[i]);
+  }
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(cmd, sig);
+      continue;
+    }
+    int status;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p != cmd) continue;
+      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+  }
+}
+
+void child_main(const struct plan *plan, const struct child_fds *fds) {
+  char go;
+  /* Die with the launcher; the go pipe covers the race where it is already gone. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (read_full(fds->go_rd, &go, 1) != 1) _exit(125);
+  close(fds->go_rd);
+
+  steps_run(plan, fds->err_wr);
+  int slave = plan->tty ? open_pty(plan, fds->tty_sock, fds->err_wr) : -1;
+  close(CTL_FD);
+
+  if (!plan->init) exec_command(plan, slave, fds->err_wr);
+  pid_t cmd = fork();
+  if (cmd < 0) fail_step(fds->err_wr, plan->argv_index, errno);
+  if (cmd == 0) exec_command(plan, slave, fds->err_wr);
+  close(fds->err_wr);
+  if (slave >= 0) close(slave);
+  /* init holds no cwd in the image so that it pins nothing the command might unmount. */
+  if (chdir("/") < 0) _exit(125);
+  init_loop(cmd);
+}

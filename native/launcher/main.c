@@ -1,0 +1,173 @@
+/* minictl-launcher: a small single-threaded executable that Node spawns to start one
+ * container. Node is multithreaded, and the kernel refuses CLONE_NEWUSER to such a process;
+ * here there is one thread and a clean signal and fd state.
+ *
+ * Protocol on fd 3 (a socketpair with Node):
+ *   Node -> launcher   u32 magic "MCP1", u32 length, the encoded plan (plan.h)
+ *   launcher -> Node   "PID <pid>"          the child exists; write its id maps (MAPS_PLS)
+ *   Node -> launcher   "GO"                 maps written (MAPS_ACK); anything else aborts
+ *   launcher -> Node   "WARN <step> <errno>" a step used its fallback
+ *   launcher -> Node   "ERR <step> <errno>"  a step failed (step -1: clone itself)
+ *   launcher -> Node   "STARTED"            the command was executed
+ * The launcher's exit status is the container's: the command's, 128+N for signal N, or
+ * 125 / 126 / 127 for a runtime failure, a command that cannot run, a command not found. */
+
+#include "child.h"
+#include "plan.h"
+#include "relay.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static int read_plan(struct plan *plan) {
+  uint32_t head[2];
+  if (read_full(CTL_FD, head, sizeof(head)) != sizeof(head) || head[0] != PLAN_MAGIC || head[1] > (64u << 20))
+    return -1;
+  unsigned char *buf = malloc(head[1] ? head[1] : 1);
+  if (!buf || read_full(CTL_FD, buf, head[1]) != (ssize_t)head[1]) return -1;
+  return plan_decode(buf, head[1], plan);
+}
+
+static int wait_go(void) {
+  char buf[8];
+  ssize_t n;
+  do n = read(CTL_FD, buf, sizeof(buf));
+  while (n < 0 && errno == EINTR);
+  return n >= 2 && memcmp(buf, "GO", 2) == 0 ? 0 : -1;
+}
+
+static int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+static int failure_code(const struct plan *plan, const struct step_error *e) {
+  if (e->step != plan->argv_index) return 125;
+  return e->err == ENOENT ? 127 : 126;
+}
+
+static int signal_fd(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGWINCH);
+  for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++) sigaddset(&set, relayed[i]);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* Supervise the running container until it exits; returns its exit status. */
+static int supervise(pid_t pid, int sfd, struct relay *r) {
+  for (;;) {
+    struct pollfd p[4] = {
+      {.fd = sfd, .events = POLLIN},
+      {.fd = CTL_FD, .events = POLLIN},
+      {.fd = r->master >= 0 && r->in_open ? STDIN_FILENO : -1, .events = POLLIN},
+      {.fd = r->master, .events = POLLIN},
+    };
+    if (poll(p, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      kill(pid, SIGKILL);
+    }
+    if (p[1].revents) {
+      char junk[64];
+      if (read(CTL_FD, junk, sizeof(junk)) <= 0) {
+        /* Node is gone: nobody will report the result, so do not leave a container behind. */
+        kill(pid, SIGKILL);
+        p[1].fd = -1;
+      }
+    }
+    if (p[2].revents) relay_pump(r, STDIN_FILENO);
+    if (p[3].revents && relay_pump(r, r->master) < 0) {
+      close(r->master);
+      r->master = -1;
+    }
+    if (!(p[0].revents & POLLIN)) continue;
+    struct signalfd_siginfo si;
+    if (read(sfd, &si, sizeof(si)) != sizeof(si)) continue;
+    if (si.ssi_signo == SIGWINCH) {
+      relay_resize(r);
+    } else if (si.ssi_signo != SIGCHLD) {
+      kill(pid, (int)si.ssi_signo);
+    } else {
+      int status;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        relay_finish(r);
+        return exit_code(status);
+      }
+    }
+  }
+}
+
+int main(void) {
+  struct plan plan;
+  if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) return 125;
+  /* Die with Node; a closed control socket covers the race where it already has. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (read_plan(&plan) < 0) {
+    ctl_send("ERR -2 %d", EINVAL);
+    return 125;
+  }
+  int sfd = signal_fd();
+  int go[2], err[2], tty[2] = {-1, -1};
+  if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+      (plan.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty) < 0)) {
+    ctl_send("ERR -1 %d", errno);
+    return 125;
+  }
+
+  pid_t pid = (pid_t)syscall(SYS_clone, plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+  if (pid < 0) {
+    ctl_send("ERR -1 %d", errno);
+    return 125;
+  }
+  if (pid == 0) {
+    close(go[1]);
+    close(err[0]);
+    close(sfd);
+    if (tty[0] >= 0) close(tty[0]);
+    struct child_fds fds = {.go_rd = go[0], .err_wr = err[1], .tty_sock = tty[1]};
+    child_main(&plan, &fds);
+  }
+  close(go[0]);
+  close(err[1]);
+  if (tty[1] >= 0) close(tty[1]);
+
+  ctl_send("PID %d", pid);
+  if (wait_go() < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return 125;
+  }
+  if (write_all(go[1], "g", 1) < 0) return 125;
+  close(go[1]);
+
+  struct relay r = {.master = -1};
+  int master = plan.tty ? recv_fd(tty[0]) : -1;
+  if (tty[0] >= 0) close(tty[0]);
+  if (master >= 0) relay_start(&r, master);
+
+  struct step_error e;
+  ssize_t n = read_full(err[0], &e, sizeof(e));
+  close(err[0]);
+  if (n == sizeof(e)) {
+    int status;
+    relay_finish(&r);
+    ctl_send("ERR %d %d", e.step, e.err);
+    waitpid(pid, &status, 0);
+    return failure_code(&plan, &e);
+  }
+  ctl_send("STARTED");
+  return supervise(pid, sfd, &r);
+}

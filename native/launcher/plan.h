@@ -1,0 +1,59 @@
+/* The launch plan: a flat list of primitive steps decided by the TypeScript policy layer
+ * (packages/nsproc) and executed here in order. Keep the opcodes in sync with native/src/plan.ts. */
+#ifndef MINICTL_PLAN_H
+#define MINICTL_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum op {
+  OP_CONFIG = 1,   /* clone_flags init tty */
+  OP_MOUNT = 2,    /* src target fstype msflags data  (classic mount(2)) */
+  OP_FSMOUNT = 3,  /* slot fstype attrs fallback_path [key value]...  (detached new-API mount) */
+  OP_CLONE = 4,    /* slot path recursive attrs  (detached copy of a host mount tree) */
+  OP_ATTACH = 5,   /* slot target  (move a detached mount onto a path in the current root) */
+  OP_PIVOT = 6,    /* dir */
+  OP_MKDIR = 7,    /* path mode  (like mkdir -p) */
+  OP_MKFILE = 8,   /* path  (empty file, a bind target) */
+  OP_SYMLINK = 9,  /* target linkpath */
+  OP_HOSTNAME = 10,/* name */
+  OP_LOUP = 11,    /* bring lo up */
+  OP_CHDIR = 12,   /* dir, checked to be inside the root */
+  OP_ARGV = 13,    /* argv... (the command; also the "exec" step for error reports) */
+  OP_ENV = 14,     /* KEY=VALUE... */
+  OP_BSET = 15,    /* keep_mask_hex: drop every other capability from the bounding set */
+  OP_SECUREBITS = 16, /* bits */
+  OP_SETGROUPS = 17,  /* gid... (none = empty list) */
+  OP_SETGID = 18,  /* gid */
+  OP_SETUID = 19,  /* uid */
+  OP_CAPSET = 20,  /* permitted_hex effective_hex inheritable_hex */
+  OP_AMBIENT = 21, /* mask_hex: raise exactly these ambient capabilities */
+  OP_NNP = 22,     /* set no_new_privs */
+  OP_RLIMIT = 23,  /* resource soft hard */
+  OP_MAX
+};
+
+#define PLAN_MAGIC 0x3150434dU /* "MCP1" little endian */
+#define MAX_SLOTS 64
+
+struct step {
+  uint16_t op;
+  uint16_t argc;
+  char **argv; /* NUL-terminated strings pointing into the plan buffer */
+};
+
+struct plan {
+  struct step *steps;
+  size_t nsteps;
+  unsigned long clone_flags;
+  int init;
+  int tty;
+  int argv_index; /* index of OP_ARGV: the step reported when exec fails */
+  char **cmd;
+  char **env;
+};
+
+/* Decode a plan buffer (modified in place). Returns 0, or -1 with errno = EINVAL. */
+int plan_decode(unsigned char *buf, size_t len, struct plan *out);
+
+#endif

@@ -1,0 +1,186 @@
+#include "fsops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int openat2_in_root(int root, const char *path, int flags) {
+  struct open_how how = {
+    .flags = (unsigned long long)(flags | O_CLOEXEC),
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+  };
+  int fd;
+  do fd = (int)syscall(SYS_openat2, root, path[0] ? path : ".", &how, sizeof(how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+/* Split rel into its directory (copied to dir) and last component (pointer into rel). */
+static const char *split(const char *rel, char dir[PATH_MAX]) {
+  const char *slash = strrchr(rel, '/');
+  size_t n = slash ? (size_t)(slash - rel) : 0;
+  if (n >= PATH_MAX) n = PATH_MAX - 1;
+  memcpy(dir, rel, n);
+  dir[n] = '\0';
+  return slash ? slash + 1 : rel;
+}
+
+static int mkdir_parents(int root, const char *dir);
+
+/* The directory that will hold rel, created (mode 0755) when the archive never listed it. */
+static int open_parent(int root, const char *rel, const char **base) {
+  char dir[PATH_MAX];
+  *base = split(rel, dir);
+  int fd = openat2_in_root(root, dir, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ENOENT && mkdir_parents(root, dir) == 0) fd = openat2_in_root(root, dir, O_PATH | O_DIRECTORY);
+  return fd;
+}
+
+static int mkdir_parents(int root, const char *dir) {
+  const char *base;
+  if (!dir[0]) return 0;
+  int p = open_parent(root, dir, &base);
+  if (p < 0) return -1;
+  int r = mkdirat(p, base, 0755);
+  int e = errno;
+  close(p);
+  errno = e;
+  return r < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Make room for a new entry: a later archive member replaces an earlier one. */
+static int clear_slot(int dir, const char *base) {
+  if (unlinkat(dir, base, 0) == 0 || errno == ENOENT) return 0;
+  if (errno == EISDIR) return unlinkat(dir, base, AT_REMOVEDIR);
+  return -1;
+}
+
+static void times_of(long long ns, struct timespec ts[2]) {
+  ts[0].tv_sec = ts[1].tv_sec = (time_t)(ns / 1000000000LL);
+  ts[0].tv_nsec = ts[1].tv_nsec = (long)(ns % 1000000000LL);
+}
+
+#define RETURN_ERRNO(expr)            \
+  do {                                \
+    int r_ = (expr);                  \
+    int e_ = errno;                   \
+    if (dirfd >= 0) close(dirfd);     \
+    return r_ < 0 ? -e_ : 0;          \
+  } while (0)
+
+int fs_open_root(const char *path) {
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+int fs_mkdir(int root, const char *rel, mode_t mode) {
+  const char *base;
+  int dirfd = open_parent(root, rel, &base);
+  if (dirfd < 0) return -errno;
+  /* Owner rwx while unpacking: a read-only directory must still receive its entries. */
+  int r = mkdirat(dirfd, base, (mode & 07777) | 0700);
+  if (r < 0 && errno == EEXIST) {
+    struct stat st;
+    r = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW);
+    if (r == 0 && !S_ISDIR(st.st_mode)) r = clear_slot(dirfd, base) < 0 ? -1 : mkdirat(dirfd, base, (mode & 07777) | 0700);
+  }
+  RETURN_ERRNO(r);
+}
+
+int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *iov, int iovcnt, long long mtime_ns) {
+  const char *base;
+  int dirfd = open_parent(root, rel, &base);
+  if (dirfd < 0) return -errno;
+  if (clear_slot(dirfd, base) < 0) RETURN_ERRNO(-1);
+  int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) RETURN_ERRNO(-1);
+  int r = 0;
+  for (int i = 0; i < iovcnt && r == 0; i++) {
+    const char *p = iov[i].iov_base;
+    size_t left = iov[i].iov_len;
+    while (left > 0) {
+      ssize_t n = write(fd, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        r = -1;
+        break;
+      }
+      p += n;
+      left -= (size_t)n;
+    }
+  }
+  /* chmod after writing: a write clears setuid/setgid bits, which images keep. */
+  if (r == 0) r = fchmod(fd, mode & 07777);
+  if (r == 0 && mtime_ns >= 0) {
+    struct timespec ts[2];
+    times_of(mtime_ns, ts);
+    r = futimens(fd, ts);
+  }
+  int e = errno;
+  close(fd);
+  errno = e;
+  RETURN_ERRNO(r);
+}
+
+int fs_symlink(int root, const char *rel, const char *target, long long mtime_ns) {
+  const char *base;
+  int dirfd = open_parent(root, rel, &base);
+  if (dirfd < 0) return -errno;
+  int r = clear_slot(dirfd, base);
+  if (r == 0) r = symlinkat(target, dirfd, base);
+  if (r == 0 && mtime_ns >= 0) {
+    struct timespec ts[2];
+    times_of(mtime_ns, ts);
+    r = utimensat(dirfd, base, ts, AT_SYMLINK_NOFOLLOW);
+  }
+  RETURN_ERRNO(r);
+}
+
+int fs_link(int root, const char *rel, const char *target_rel) {
+  const char *base, *tbase;
+  int tdir = open_parent(root, target_rel, &tbase);
+  if (tdir < 0) return -errno;
+  int dirfd = open_parent(root, rel, &base);
+  if (dirfd < 0) {
+    int e = errno;
+    close(tdir);
+    return -e;
+  }
+  /* Flags 0: a symlink target is linked as the symlink itself, never followed. */
+  int r = clear_slot(dirfd, base);
+  if (r == 0) r = linkat(tdir, tbase, dirfd, base, 0);
+  int e = errno;
+  close(tdir);
+  errno = e;
+  RETURN_ERRNO(r);
+}
+
+int fs_mkfifo(int root, const char *rel, mode_t mode) {
+  const char *base;
+  int dirfd = open_parent(root, rel, &base);
+  if (dirfd < 0) return -errno;
+  int r = clear_slot(dirfd, base);
+  if (r == 0) r = mknodat(dirfd, base, S_IFIFO | (mode & 07777), 0);
+  RETURN_ERRNO(r);
+}
+
+int fs_finish_dir(int root, const char *rel, mode_t mode, long long mtime_ns) {
+  int dirfd = -1;
+  int fd = openat2_in_root(root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (fd < 0) return -errno;
+  int r = fchmod(fd, mode & 07777);
+  if (r == 0 && mtime_ns >= 0) {
+    struct timespec ts[2];
+    times_of(mtime_ns, ts);
+    r = futimens(fd, ts);
+  }
+  int e = errno;
+  close(fd);
+  errno = e;
+  RETURN_ERRNO(r);
+}

@@ -1,0 +1,28 @@
+#ifndef MINICTL_FSOPS_H
+#define MINICTL_FSOPS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* File primitives for unpacking an image: every path is relative to an open root directory
+ * and resolved with openat2(RESOLVE_IN_ROOT), so "..", absolute symlinks and symlinks planted
+ * by earlier entries all stay inside the root. Each returns 0 or -errno. */
+int fs_open_root(const char *path);
+int fs_mkdir(int root, const char *rel, mode_t mode);
+int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *iov, int iovcnt, long long mtime_ns);
+int fs_symlink(int root, const char *rel, const char *target, long long mtime_ns);
+int fs_link(int root, const char *rel, const char *target_rel);
+int fs_mkfifo(int root, const char *rel, mode_t mode);
+/* Final mode and mtime of a directory, applied after its contents are written. */
+int fs_finish_dir(int root, const char *rel, mode_t mode, long long mtime_ns);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,96 @@
+/**
+ * The launch plan: the vocabulary shared by the TypeScript policy layer and the C launcher.
+ * Keep the opcodes and their arguments in sync with launcher/plan.h.
+ */
+
+export const Op = {
+  CONFIG: 1,
+  MOUNT: 2,
+  FSMOUNT: 3,
+  CLONE: 4,
+  ATTACH: 5,
+  PIVOT: 6,
+  MKDIR: 7,
+  MKFILE: 8,
+  SYMLINK: 9,
+  HOSTNAME: 10,
+  LOUP: 11,
+  CHDIR: 12,
+  ARGV: 13,
+  ENV: 14,
+  BSET: 15,
+  SECUREBITS: 16,
+  SETGROUPS: 17,
+  SETGID: 18,
+  SETUID: 19,
+  CAPSET: 20,
+  AMBIENT: 21,
+  NNP: 22,
+  RLIMIT: 23,
+} as const;
+export type OpCode = (typeof Op)[keyof typeof Op];
+
+/** One primitive step; `what` names it in error messages ("mount proc on /proc"). */
+export interface Step {
+  op: OpCode;
+  args: string[];
+  what: string;
+}
+
+/** Linux constants the plan passes through as numbers. */
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+  NEWCGROUP: 0x02000000,
+} as const;
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  BIND: 0x1000,
+  REC: 0x4000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+} as const;
+
+/** mount_setattr(2) / fsmount(2) attribute bits. */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+} as const;
+
+export const PLAN_MAGIC = 0x3150434d;
+
+/** Serialise steps for the launcher: u32 magic, u32 length, then the body of plan.c. */
+export function encodePlan(steps: readonly Step[]): Buffer {
+  const parts: Buffer[] = [];
+  const count = Buffer.alloc(4);
+  count.writeUInt32LE(steps.length);
+  parts.push(count);
+  for (const s of steps) {
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(s.op, 0);
+    head.writeUInt16LE(s.args.length, 2);
+    parts.push(head);
+    for (const a of s.args) {
+      if (a.includes('\0')) throw new Error(`plan step "${s.what}": argument contains a NUL byte`);
+      const bytes = Buffer.from(a, 'utf8');
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(bytes.length);
+      parts.push(len, bytes);
+    }
+  }
+  const body = Buffer.concat(parts);
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(PLAN_MAGIC, 0);
+  header.writeUInt32LE(body.length, 4);
+  return Buffer.concat([header, body]);
+}

@@ -1,0 +1,104 @@
+import { execFile } from 'node:child_process';
+import { closeSync, openSync, writeSync, constants } from 'node:fs';
+import { IdMapError } from './errors';
+import { formatIdMap, validateIdMap, type IdMap } from './map';
+
+export interface WriteMapsOptions {
+  /** Run newuidmap/newgidmap (needed for subordinate ranges) instead of writing /proc directly. */
+  useHelpers: boolean;
+  /** What /proc/PID/setgroups should say; a direct gid_map write needs 'deny'. */
+  setgroups: 'allow' | 'deny';
+  /** Helper paths (e.g. findHelper(...).path); default: looked up on PATH. */
+  newuidmap?: string;
+  newgidmap?: string;
+  /** Where procfs is mounted; default '/proc'. */
+  procRoot?: string;
+}
+
+/** argv for newuidmap/newgidmap: the pid, then each record's three numbers. */
+export function helperArgs(pid: number, map: IdMap): string[] {
+  return [String(pid), ...map.flatMap((r) => [String(r.inside), String(r.outside), String(r.length)])];
+}
+
+const WRITE_HINTS: Record<string, string> = {
+  EPERM: 'each map can be written only once (setgroups only before gid_map), and without newuidmap/newgidmap only your own id may be mapped (use the subuid mode for ranges)',
+  EACCES: 'only the process owner may write its maps',
+  EINVAL: 'the kernel rejected the content (overlapping or out-of-range ids, or the map was already written)',
+  ENOENT: 'the process has exited, or this kernel has no user namespaces',
+  ESRCH: 'the process has exited',
+};
+
+/**
+ * Writes a /proc map file. The kernel parses a map in ONE write(2) at offset 0 and
+ * refuses a second one, so the whole content goes in a single writeSync.
+ */
+function writeProcFile(path: string, content: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_WRONLY);
+    const buf = Buffer.from(content);
+    const n = writeSync(fd, buf, 0, buf.length, null);
+    if (n !== buf.length) {
+      throw new IdMapError(`write ${path}`, `write ${path}: short write (${n} of ${buf.length} bytes): the map is too long for one write; use fewer records`);
+    }
+  } catch (err) {
+    if (err instanceof IdMapError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    const hint = WRITE_HINTS[code];
+    throw new IdMapError(`write ${path}`, `write ${path}: ${code}${hint ? `: ${hint}` : ''}`, code);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function runHelper(file: string, step: 'newuidmap' | 'newgidmap', args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { encoding: 'utf8' }, (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      const code = typeof err.code === 'string' ? err.code : undefined;
+      const firstLine = stderr.split('\n').find((l) => l.trim() !== '')?.trim();
+      const what = code ?? firstLine ?? (err.signal ? `killed by ${err.signal}` : `exit status ${String(err.code)}`);
+      const fix =
+        code === 'ENOENT'
+          ? 'install the "uidmap" package (apt-get install uidmap)'
+          : `check that ${step === 'newuidmap' ? '/etc/subuid' : '/etc/subgid'} grants these ids to you and that ${step} is setuid root`;
+      reject(new IdMapError(step, `${step} ${args.join(' ')} failed: ${what}: ${fix}`, code));
+    });
+  });
+}
+
+/**
+ * Writes the uid and gid maps of process `pid` (held by the launcher until this
+ * resolves). Direct writes are synchronous: three small /proc writes are cheaper
+ * than a trip through the thread pool. Helpers run concurrently.
+ */
+export async function writeMaps(pid: number, uidMap: IdMap, gidMap: IdMap, opts: WriteMapsOptions): Promise<void> {
+  if (!Number.isInteger(pid) || pid <= 0) {
+    throw new IdMapError('write maps', `invalid pid ${pid}: expected a positive integer`);
+  }
+  validateIdMap(uidMap, 'uid');
+  validateIdMap(gidMap, 'gid');
+  const dir = `${opts.procRoot ?? '/proc'}/${pid}`;
+
+  if (!opts.useHelpers) {
+    if (opts.setgroups === 'allow') {
+      // The kernel refuses an unprivileged gid_map write while setgroups is allowed.
+      throw new IdMapError(
+        'setgroups',
+        'setgroups "allow" needs newgidmap: without the helpers gid_map can be written only after "deny"; use setgroups deny or the subuid mode',
+      );
+    }
+    writeProcFile(`${dir}/setgroups`, 'deny');
+    writeProcFile(`${dir}/uid_map`, formatIdMap(uidMap));
+    writeProcFile(`${dir}/gid_map`, formatIdMap(gidMap));
+    return;
+  }
+
+  // newgidmap writes gid_map as is; writing "deny" first is how setgroups is refused.
+  if (opts.setgroups === 'deny') writeProcFile(`${dir}/setgroups`, 'deny');
+  const results = await Promise.allSettled([
+    runHelper(opts.newuidmap ?? 'newuidmap', 'newuidmap', helperArgs(pid, uidMap)),
+    runHelper(opts.newgidmap ?? 'newgidmap', 'newgidmap', helperArgs(pid, gidMap)),
+  ]);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}

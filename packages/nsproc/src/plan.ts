@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import { CLONE, Op, type Step } from '@minictl/native';
+import { mountSteps, type Volume } from '@minictl/rootfs';
+import type { ContainerSpec, NamespaceType } from './spec';
+
+const CLONE_FLAG: Record<NamespaceType, number> = {
+  user: CLONE.NEWUSER,
+  mount: CLONE.NEWNS,
+  pid: CLONE.NEWPID,
+  uts: CLONE.NEWUTS,
+  ipc: CLONE.NEWIPC,
+  network: CLONE.NEWNET,
+  cgroup: CLONE.NEWCGROUP,
+};
+
+export interface PlanContext {
+  /** the store's empty scratch directory (see @minictl/rootfs Store.mnt) */
+  scratch: string;
+  /** whether each bind source is a directory; read from the host by default */
+  isDirectory?: (p: string) => boolean;
+}
+
+export function cloneFlags(spec: ContainerSpec): number {
+  return spec.linux.namespaces.reduce((f, n) => f | CLONE_FLAG[n.type], 0);
+}
+
+/** Compile a validated spec into the launcher's ordered list of primitive steps. */
+export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
+  const isDir = ctx.isDirectory ?? ((p: string) => fs.statSync(p).isDirectory());
+  const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t);
+  const volumes: Volume[] = spec.mounts.map((m) => ({
+    source: m.source,
+    target: m.destination,
+    readonly: m.options.includes('ro'),
+    directory: isDir(m.source),
+  }));
+  const p = spec.process;
+  return [
+    {
+      op: Op.CONFIG,
+      args: [String(cloneFlags(spec) >>> 0), spec.minictl.init ? '1' : '0', p.terminal ? '1' : '0'],
+      what: 'configure the launcher',
+    },
+    ...mountSteps({
+      lower: spec.root.path,
+      scratch: ctx.scratch,
+      mode: spec.minictl.rootMode,
+      volumes,
+      newNetns: has('network'),
+    }),
+    ...(has('uts') ? [{ op: Op.HOSTNAME, args: [spec.hostname], what: `set hostname ${spec.hostname}` }] : []),
+    ...(has('network') ? [{ op: Op.LOUP, args: [], what: 'bring up lo' }] : []),
+    { op: Op.CHDIR, args: [p.cwd], what: `change directory to ${p.cwd}` },
+    { op: Op.ENV, args: p.env, what: 'environment' },
+    { op: Op.ARGV, args: p.args, what: `execute ${p.args[0]}` },
+  ];
+}

@@ -1,0 +1,95 @@
+import * as path from 'node:path';
+import type { RootMode } from '@minictl/rootfs';
+import { SpecError } from './errors';
+
+/**
+ * The one data model (DESIGN.md §2): a subset of the OCI runtime spec's config.json plus
+ * minictl's own extension. The CLI builds one; everything downstream takes a validated one.
+ */
+export interface ContainerSpec {
+  ociVersion: string;
+  process: ProcessSpec;
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: MountSpec[];
+  linux: LinuxSpec;
+  minictl: MinictlSpec;
+}
+
+export interface ProcessSpec {
+  terminal: boolean;
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: CapabilitiesSpec;
+  noNewPrivileges: boolean;
+  rlimits?: { type: string; soft: number; hard: number }[];
+}
+
+export interface CapabilitiesSpec {
+  bounding: string[];
+  effective: string[];
+  inheritable: string[];
+  permitted: string[];
+  ambient: string[];
+}
+
+export interface MountSpec {
+  destination: string;
+  type: 'bind';
+  source: string;
+  options: string[];
+}
+
+export type NamespaceType = 'user' | 'pid' | 'mount' | 'uts' | 'ipc' | 'network' | 'cgroup';
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+export interface LinuxSpec {
+  namespaces: { type: NamespaceType }[];
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+}
+
+export interface MinictlSpec {
+  /** a tiny init from the launcher is pid 1 and the command pid 2 */
+  init: boolean;
+  /** how the root is made from root.path */
+  rootMode: RootMode;
+  setgroups: 'allow' | 'deny';
+  /** write maps through newuidmap/newgidmap (ranges) rather than directly */
+  useIdHelpers: boolean;
+  securebits?: number;
+}
+
+export const NAMESPACES: readonly NamespaceType[] = ['user', 'pid', 'mount', 'uts', 'ipc', 'network', 'cgroup'];
+
+/** Check what the launcher relies on; throws SpecError naming the field. */
+export function validateSpec(spec: ContainerSpec): ContainerSpec {
+  const p = spec.process;
+  if (!Array.isArray(p.args) || p.args.length === 0 || p.args[0] === '')
+    throw new SpecError('process.args must name a command', 'process.args');
+  if (!path.posix.isAbsolute(p.cwd)) throw new SpecError(`process.cwd must be absolute, got ${JSON.stringify(p.cwd)}`, 'process.cwd');
+  for (const e of p.env)
+    if (!/^[^=\s]+=/.test(e)) throw new SpecError(`process.env entry ${JSON.stringify(e)} is not KEY=VALUE`, 'process.env');
+  if (!path.isAbsolute(spec.root.path)) throw new SpecError('root.path must be absolute', 'root.path');
+  if (spec.hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(spec.hostname))
+    throw new SpecError(`hostname ${JSON.stringify(spec.hostname)} is not a valid host name (letters, digits, '-' and '.', at most 64)`, 'hostname');
+  for (const [i, m] of spec.mounts.entries()) {
+    if (!path.posix.isAbsolute(m.destination) || m.destination.split('/').includes('..'))
+      throw new SpecError(`mounts[${i}].destination must be an absolute path without "..", got ${JSON.stringify(m.destination)}`, `mounts[${i}].destination`);
+    if (!path.isAbsolute(m.source)) throw new SpecError(`mounts[${i}].source must be absolute`, `mounts[${i}].source`);
+  }
+  const types = spec.linux.namespaces.map((n) => n.type);
+  for (const t of types) if (!NAMESPACES.includes(t)) throw new SpecError(`unknown namespace type ${JSON.stringify(t)}`, 'linux.namespaces');
+  for (const needed of ['user', 'mount', 'pid'] as const)
+    if (!types.includes(needed)) throw new SpecError(`a rootless container needs a ${needed} namespace`, 'linux.namespaces');
+  if (spec.linux.uidMappings.length === 0 || spec.linux.gidMappings.length === 0)
+    throw new SpecError('linux.uidMappings and linux.gidMappings must not be empty', 'linux.uidMappings');
+  return spec;
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { decompressor, sniffCompression } from './compression';
+import { ImageError } from './errors';
+import type { Store } from './store';
+
+export interface Image {
+  /** sha256 of the archive as given */
+  digest: string;
+  /** the unpacked tree: the read-only lower layer of every container made from it */
+  rootfs: string;
+}
+
+export interface ImportOptions {
+  warn?: (line: string) => void;
+}
+
+interface IndexEntry {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  digest: string;
+}
+
+/**
+ * The cached image for an archive, unpacking it on first use. The cache is content-addressed;
+ * unpacking goes to a temporary directory renamed into place, so an interrupted import never
+ * leaves a half image behind.
+ */
+export async function importImage(file: string, store: Store, opts: ImportOptions = {}): Promise<Image> {
+  const abs = path.resolve(file);
+  const st = statArchive(abs);
+  const known = readIndex(store)[abs];
+  if (known && sameFile(known, st)) {
+    const image = imageAt(store, known.digest);
+    if (fs.existsSync(image.rootfs)) return image;
+  }
+  fs.mkdirSync(store.images, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
+  removeStaleTemps(store);
+  const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
+  try {
+    const { digest, skippedDevices } = await unpack(abs, path.join(tmp, 'rootfs'));
+    if (skippedDevices > 0)
+      opts.warn?.(`skipped ${skippedDevices} device node${skippedDevices === 1 ? '' : 's'} (a user namespace cannot create them; /dev is provided at run time)`);
+    const image = imageAt(store, digest);
+    try {
+      fs.renameSync(tmp, path.dirname(image.rootfs));
+    } catch (e) {
+      // Another run unpacked the same archive first: theirs is as good as ours.
+      if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
+      removeTree(tmp);
+    }
+    recordIndex(store, abs, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, digest });
+    return image;
+  } catch (e) {
+    removeTree(tmp);
+    throw e;
+  }
+}
+
+function statArchive(abs: string): fs.Stats {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ImageError(`cannot read image ${abs}: ${code === 'ENOENT' ? 'no such file' : code}`, 'open', code);
+  }
+  if (st.isDirectory()) throw new ImageError(`${abs} is a directory: use --rootfs ${abs} to run an unpacked tree`, 'open');
+  if (st.size === 0) throw new ImageError(`${abs} is empty: not an image archive`, 'open');
+  return st;
+}
+
+async function unpack(abs: string, rootfs: string): Promise<{ digest: string; skippedDevices: number }> {
+  fs.mkdirSync(rootfs, { mode: 0o755 });
+  const fd = fs.openSync(abs, 'r');
+  const head = Buffer.alloc(8);
+  fs.readSync(fd, head, 0, head.length, 0);
+  const input = fs.createReadStream(abs, { fd, highWaterMark: 1 << 20 });
+  const hash = createHash('sha256');
+  const tee = new PassThrough({ highWaterMark: 1 << 20 });
+  input.on('data', (c) => hash.update(c));
+  input.on('error', (e) => tee.destroy(e));
+  const decoded = input.pipe(decompressor(sniffCompression(head)));
+  decoded.on('error', (e) => tee.destroy(e));
+  decoded.pipe(tee);
+  // Loaded here, not at start-up: a cached image never needs the tar reader.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { extractTar } = require('./extract') as typeof import('./extract');
+  const { skippedDevices } = await extractTar(tee, rootfs);
+  // tar-stream stops at the end-of-archive marker; hash whatever padding follows too.
+  await new Promise<void>((resolve, reject) => {
+    if (input.closed) return resolve();
+    input.on('close', resolve).on('error', reject);
+    input.unpipe();
+    input.resume();
+  });
+  return { digest: hash.digest('hex'), skippedDevices };
+}
+
+function imageAt(store: Store, digest: string): Image {
+  return { digest, rootfs: path.join(store.images, digest, 'rootfs') };
+}
+
+function sameFile(a: IndexEntry, st: fs.Stats): boolean {
+  return a.dev === st.dev && a.ino === st.ino && a.size === st.size && a.mtimeMs === st.mtimeMs;
+}
+
+function readIndex(store: Store): Record<string, IndexEntry> {
+  try {
+    return JSON.parse(fs.readFileSync(store.index, 'utf8')) as Record<string, IndexEntry>;
+  } catch {
+    return {};
+  }
+}
+
+function recordIndex(store: Store, abs: string, entry: IndexEntry): void {
+  const index = readIndex(store);
+  index[abs] = entry;
+  const tmp = `${store.index}.${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(index));
+  fs.renameSync(tmp, store.index);
+}
+
+/** Temporary trees of imports whose process is gone (killed mid-import). */
+function removeStaleTemps(store: Store): void {
+  for (const name of fs.readdirSync(store.images)) {
+    const m = /^\.tmp-(\d+)-/.exec(name);
+    if (m && !alive(Number(m[1]))) removeTree(path.join(store.images, name));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return isCode(e, 'EPERM');
+  }
+}
+
+/** rm -rf that also copes with directories unpacked read-only. */
+export function removeTree(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    if (!isCode(e, 'EACCES', 'EPERM')) throw e;
+    makeWritable(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function makeWritable(dir: string): void {
+  fs.chmodSync(dir, 0o700);
+  for (const d of fs.readdirSync(dir, { withFileTypes: true }))
+    if (d.isDirectory()) makeWritable(path.join(dir, d.name));
+}
+
+function isCode(e: unknown, ...codes: string[]): boolean {
+  return codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
+}

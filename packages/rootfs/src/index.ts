@@ -1,0 +1,7 @@
+export { ImageError } from './errors';
+export { entryPath } from './entry-path';
+export { sniffCompression, type Compression } from './compression';
+export type { ExtractResult } from './extract';
+export { importImage, removeTree, type Image, type ImportOptions } from './import';
+export { storeFor, type Store } from './store';
+export { mountSteps, DEV_NODES, type MountPlanInput, type RootMode, type Volume } from './mounts';

@@ -1,0 +1,27 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Where minictl keeps its images and where per-run state lives (DESIGN.md §5). */
+export interface Store {
+  /** $XDG_DATA_HOME/minictl */
+  root: string;
+  /** images/<sha256>/rootfs, one directory per unpacked archive */
+  images: string;
+  /** An always-empty directory: each container mounts its private scratch tmpfs here. */
+  mnt: string;
+  /** archive path + identity -> digest, so an unchanged file is not hashed again */
+  index: string;
+}
+
+export function storeFor(env: NodeJS.ProcessEnv = process.env): Store {
+  const data = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)
+    ? env.XDG_DATA_HOME
+    : path.join(env.HOME || os.homedir(), '.local', 'share');
+  const root = path.join(data, 'minictl');
+  return {
+    root,
+    images: path.join(root, 'images'),
+    mnt: path.join(root, 'mnt'),
+    index: path.join(root, 'index.json'),
+  };
+}
