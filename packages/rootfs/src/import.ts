@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { decompressor, sniffCompression } from './compression';
 import { ImageError } from './errors';
 import type { Store } from './store';
 
@@ -43,6 +40,9 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   removeStaleTemps(store);
   const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
   try {
+    // Loaded here, not at start-up: a cached image needs neither zlib, crypto nor tar.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { unpack } = require('./unpack') as typeof import('./unpack');
     const { digest, skippedDevices } = await unpack(abs, path.join(tmp, 'rootfs'));
     if (skippedDevices > 0)
       opts.warn?.(`skipped ${skippedDevices} device node${skippedDevices === 1 ? '' : 's'} (a user namespace cannot create them; /dev is provided at run time)`);
@@ -73,33 +73,6 @@ function statArchive(abs: string): fs.Stats {
   if (st.isDirectory()) throw new ImageError(`${abs} is a directory: use --rootfs ${abs} to run an unpacked tree`, 'open');
   if (st.size === 0) throw new ImageError(`${abs} is empty: not an image archive`, 'open');
   return st;
-}
-
-async function unpack(abs: string, rootfs: string): Promise<{ digest: string; skippedDevices: number }> {
-  fs.mkdirSync(rootfs, { mode: 0o755 });
-  const fd = fs.openSync(abs, 'r');
-  const head = Buffer.alloc(8);
-  fs.readSync(fd, head, 0, head.length, 0);
-  const input = fs.createReadStream(abs, { fd, highWaterMark: 1 << 20 });
-  const hash = createHash('sha256');
-  const tee = new PassThrough({ highWaterMark: 1 << 20 });
-  input.on('data', (c) => hash.update(c));
-  input.on('error', (e) => tee.destroy(e));
-  const decoded = input.pipe(decompressor(sniffCompression(head)));
-  decoded.on('error', (e) => tee.destroy(e));
-  decoded.pipe(tee);
-  // Loaded here, not at start-up: a cached image never needs the tar reader.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { extractTar } = require('./extract') as typeof import('./extract');
-  const { skippedDevices } = await extractTar(tee, rootfs);
-  // tar-stream stops at the end-of-archive marker; hash whatever padding follows too.
-  await new Promise<void>((resolve, reject) => {
-    if (input.closed) return resolve();
-    input.on('close', resolve).on('error', reject);
-    input.unpipe();
-    input.resume();
-  });
-  return { digest: hash.digest('hex'), skippedDevices };
 }
 
 function imageAt(store: Store, digest: string): Image {

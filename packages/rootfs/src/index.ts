@@ -1,6 +1,6 @@
 export { ImageError } from './errors';
 export { entryPath } from './entry-path';
-export { sniffCompression, type Compression } from './compression';
+export type { Compression } from './compression';
 export type { ExtractResult } from './extract';
 export { importImage, removeTree, type Image, type ImportOptions } from './import';
 export { storeFor, type Store } from './store';

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isatty } from 'node:tty';
 import { compilePlan, launch, LaunchError, validateSpec } from '@minictl/nsproc';
 import { importImage, removeTree, storeFor, type RootMode, type Store } from '@minictl/rootfs';
 import { explainUsernsRefusal } from '../diagnose';
@@ -20,8 +20,8 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   if (!opts.rootfs && !image) throw new UsageError('missing IMAGE: minictl run [options] IMAGE [COMMAND [ARG...]]');
   const rootfs = opts.rootfs ? checkRootfs(opts.rootfs) : (await importImage(image!, store, { warn })).rootfs;
   const args = rest.length > 0 ? rest : ['/bin/sh'];
-  const terminal = opts.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true);
-  const id = randomBytes(32).toString('hex');
+  const terminal = opts.tty ?? (isatty(0) && isatty(1));
+  const id = newContainerId();
 
   const start = async (rootMode: RootMode, lower: string) => {
     const spec = validateSpec(
@@ -57,6 +57,11 @@ async function withCopy<T>(store: Store, id: string, rootfs: string, fn: (copy: 
   } finally {
     removeTree(path.dirname(copy));
   }
+}
+
+/** 32 random hex digits; the kernel's uuid source avoids loading crypto on the start path. */
+function newContainerId(): string {
+  return fs.readFileSync('/proc/sys/kernel/random/uuid', 'ascii').trim().replace(/-/g, '');
 }
 
 function checkRootfs(dir: string): string {

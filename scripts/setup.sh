@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install what minictl needs and build it: Debian packages (when run as root and missing),
+# the npm packages, then the native core and the TypeScript packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# uidmap: newuidmap/newgidmap for subuid ranges; busybox-static: the demo and test image.
+packages=(uidmap busybox-static)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: optional packages missing: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+  fi
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npx nx run-many -t build --outputStyle=static

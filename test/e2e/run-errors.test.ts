@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { CLI, Sandbox, tempDir, testImage } from '../support/harness';
+
+const box = new Sandbox();
+
+function expectCleanFailure(args: string[], code: number, message: RegExp): void {
+  const r = box.run(args);
+  expect(r.status).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^minictl: /);
+  expect(lines[0]).toMatch(message);
+  expect(box.images()).toEqual([]);
+}
+
+describe('minictl run: bad input', () => {
+  const dir = tempDir();
+
+  it('a missing image file: 125, one line, nothing cached', () => {
+    expectCleanFailure(['run', path.join(dir, 'nope.tar'), 'true'], 125, /nope\.tar: no such file/);
+  });
+
+  it('a file that is not a tar archive: 125, nothing cached', () => {
+    const f = path.join(dir, 'notes.tar');
+    fs.writeFileSync(f, 'just some text, certainly not an archive\n'.repeat(40));
+    expectCleanFailure(['run', f, 'true'], 125, /not a tar archive/);
+  });
+
+  it('a truncated gzip: 125, nothing cached', () => {
+    const whole = fs.readFileSync(testImage());
+    const f = path.join(dir, 'cut.tar.gz');
+    fs.writeFileSync(f, whole.subarray(0, Math.floor(whole.length / 2)));
+    expectCleanFailure(['run', f, 'true'], 125, /truncated/);
+  });
+
+  it('corrupt gzip data: 125, nothing cached', () => {
+    const good = zlib.gzipSync(Buffer.alloc(4096, 7));
+    good[20] ^= 0xff;
+    good[30] ^= 0xff;
+    const f = path.join(dir, 'bad.tgz');
+    fs.writeFileSync(f, good);
+    expectCleanFailure(['run', f, 'true'], 125, /gzip|corrupt|not a tar/);
+  });
+
+  it('an empty file: 125', () => {
+    const f = path.join(dir, 'empty.tar');
+    fs.writeFileSync(f, '');
+    expectCleanFailure(['run', f, 'true'], 125, /empty/);
+  });
+
+  it('a command that does not exist: 127; one that is not executable: 126', () => {
+    const missing = box.run(['run', testImage(), 'no-such-command']);
+    expect(missing.status).toBe(127);
+    expect(missing.stderr.trim()).toMatch(/^minictl: .*no-such-command.*ENOENT/);
+    const notExec = box.run(['run', testImage(), '/etc/passwd']);
+    expect(notExec.status).toBe(126);
+    expect(notExec.stderr.trim()).toMatch(/^minictl: .*\/etc\/passwd.*EACCES/);
+  });
+
+  it('malformed options: 125 with one line', () => {
+    for (const args of [
+      ['run', '-v', 'nocolon', testImage(), 'true'],
+      ['run', '-v', `${dir}:relative`, testImage(), 'true'],
+      ['run', '-e', '=x', testImage(), 'true'],
+      ['run', '--hostname', 'bad name!', testImage(), 'true'],
+      ['run', '-w', 'relative', testImage(), 'true'],
+    ]) {
+      const r = box.run(args);
+      expect(r.status, args.join(' ')).toBe(125);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+
+  it('a kernel that forbids user namespaces: the setting to change', () => {
+    // user.max_user_namespaces is per user namespace: forbid them inside one of our own.
+    const nested = spawnSync(
+      'unshare',
+      ['-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'sh', process.execPath, CLI, 'run', testImage(), 'true'],
+      { env: box.env, encoding: 'utf8' },
+    );
+    expect(nested.status).toBe(125);
+    expect(nested.stderr.trim()).toMatch(/^minictl: cannot create a user namespace: .*user\.max_user_namespaces = 0.*sysctl -w user\.max_user_namespaces=/);
+  });
+});
