@@ -61,7 +61,12 @@ async function withCopy<T>(store: Store, id: string, rootfs: string, fn: (copy: 
 
 /** 32 random hex digits; the kernel's uuid source avoids loading crypto on the start path. */
 function newContainerId(): string {
-  return fs.readFileSync('/proc/sys/kernel/random/uuid', 'ascii').trim().replace(/-/g, '');
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/uuid', 'ascii').trim().replace(/-/g, '');
+  } catch {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('node:crypto') as typeof import('node:crypto')).randomBytes(16).toString('hex');
+  }
 }
 
 function checkRootfs(dir: string): string {

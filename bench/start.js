@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Warm-start benchmark: time `minictl run IMAGE true` on a cached image side by side with
+// `node -e 0` (minictl's floor: it is a Node program) and the container tools installed here,
+// in one run, interleaved round by round so that machine noise hits every command alike.
+// Prints the median and ratios. Run through bench/run.sh (it drops root and builds the image).
+'use strict';
+const { spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const repo = path.resolve(__dirname, '..');
+const cli = path.join(repo, 'apps', 'minictl', 'bin', 'minictl.js');
+const rounds = Number(process.env.ROUNDS || 30);
+const image = process.argv[2];
+if (!image) throw new Error('usage: start.js IMAGE.tar.gz');
+
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'minictl-bench-'));
+const env = { ...process.env, XDG_DATA_HOME: data };
+process.on('exit', () => fs.rmSync(data, { recursive: true, force: true }));
+
+function which(cmd) {
+  for (const dir of (process.env.PATH || '').split(':')) {
+    const p = path.join(dir, cmd);
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+// Import once: the benchmark is about starting a container from the cache.
+execFileSync(process.execPath, [cli, 'run', image, 'true'], { env, stdio: 'inherit' });
+const images = path.join(data, 'minictl', 'images');
+const rootfs = path.join(images, fs.readdirSync(images)[0], 'rootfs');
+
+const candidates = [
+  { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+  { name: 'minictl run IMAGE true', argv: [process.execPath, cli, 'run', image, 'true'] },
+  { name: 'minictl run --no-init IMAGE true', argv: [process.execPath, cli, 'run', '--no-init', image, 'true'] },
+  which('bwrap') && {
+    name: 'bwrap (all namespaces, /proc, /dev)',
+    argv: ['bwrap', '--unshare-all', '--die-with-parent', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'],
+  },
+  which('unshare') && {
+    name: 'unshare -Urmuinpf + chroot',
+    argv: ['unshare', '-Urmuinpf', 'chroot', rootfs, '/bin/true'],
+  },
+  which('ch-run') && { name: 'ch-run (charliecloud)', argv: ['ch-run', rootfs, '--', '/bin/true'] },
+].filter(Boolean);
+
+// Keep only what works on this machine, and say why the rest was left out.
+const runnable = candidates.filter((c) => {
+  const r = spawnSync(c.argv[0], c.argv.slice(1), { env, encoding: 'utf8' });
+  if (r.status === 0) return true;
+  console.log(`skipped ${c.name}: ${(r.stderr || String(r.error)).trim().split('\n')[0]}`);
+  return false;
+});
+
+const times = new Map(runnable.map((c) => [c.name, []]));
+for (let i = 0; i < rounds; i++) {
+  for (const c of runnable) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(c.argv[0], c.argv.slice(1), { env, stdio: 'ignore' });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${c.name} failed in round ${i}`);
+    times.get(c.name).push(ms);
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const node = median(times.get('node -e 0'));
+const minictl = median(times.get('minictl run IMAGE true'));
+const rows = runnable.map((c) => {
+  const m = median(times.get(c.name));
+  return [c.name, m.toFixed(1), (m / minictl).toFixed(2), (m - node).toFixed(1)];
+});
+const head = ['command', 'median ms', 'ratio to minictl', 'ms above node -e 0'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
+console.log(`\nwarm start, ${rounds} rounds, ${os.cpus().length} cpus, kernel ${os.release()}`);
+console.log(line(head));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line(r));
+console.log(`\nminictl start-up above node -e 0: ${(minictl - node).toFixed(1)} ms (target: at most 10 ms)`);
