@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const repo = path.resolve(__dirname, '..');
-const cli = path.join(repo, 'apps', 'minictl', 'bin', 'minictl.js');
+const cli = path.join(repo, 'apps', 'minictl', 'bin', 'minictl');
 const rounds = Number(process.env.ROUNDS || 30);
 const image = process.argv[2];
 if (!image) throw new Error('usage: start.js IMAGE.tar.gz');
@@ -28,14 +28,14 @@ function which(cmd) {
 }
 
 // Import once: the benchmark is about starting a container from the cache.
-execFileSync(process.execPath, [cli, 'run', image, 'true'], { env, stdio: 'inherit' });
+execFileSync(cli, ['run', image, 'true'], { env, stdio: 'inherit' });
 const images = path.join(data, 'minictl', 'images');
 const rootfs = path.join(images, fs.readdirSync(images)[0], 'rootfs');
 
 const candidates = [
   { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
-  { name: 'minictl run IMAGE true', argv: [process.execPath, cli, 'run', image, 'true'] },
-  { name: 'minictl run --no-init IMAGE true', argv: [process.execPath, cli, 'run', '--no-init', image, 'true'] },
+  { name: 'minictl run IMAGE true', argv: [cli, 'run', image, 'true'] },
+  { name: 'minictl run --no-init IMAGE true', argv: [cli, 'run', '--no-init', image, 'true'] },
   which('bwrap') && {
     name: 'bwrap (all namespaces, /proc, /dev)',
     argv: ['bwrap', '--unshare-all', '--die-with-parent', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'],

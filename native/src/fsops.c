@@ -166,6 +166,7 @@ int fs_mkfifo(int root, const char *rel, mode_t mode) {
   if (dirfd < 0) return -errno;
   int r = clear_slot(dirfd, base);
   if (r == 0) r = mknodat(dirfd, base, S_IFIFO | (mode & 07777), 0);
+  if (r == 0) r = fchmodat(dirfd, base, mode & 07777, 0); /* mknodat applied the umask */
   RETURN_ERRNO(r);
 }
 

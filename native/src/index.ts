@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 export * from './plan';
@@ -14,15 +15,26 @@ export interface FsAddon {
   finishDir(root: number, rel: string, mode: number, mtime?: number): void;
 }
 
-const buildDir = path.join(__dirname, '..', 'build', 'Release');
+let buildDir = path.join(__dirname, '..', 'build', 'Release');
+
+/**
+ * Where the built launcher and addon are. A bundled or snapshotted CLI, whose modules no
+ * longer sit beside this package, says so at start-up.
+ */
+export function useNativeBuild(dir: string): void {
+  buildDir = dir;
+}
 
 let addon: FsAddon | undefined;
 /** Loaded on first use: `minictl run` of a cached image never needs it. */
 export function fsAddon(): FsAddon {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  addon ??= require(path.join(buildDir, 'minictl_native.node')) as FsAddon;
+  const file = path.join(buildDir, 'minictl_native.node');
+  // createRequire: a snapshot-started process has no module-local require for addons.
+  addon ??= createRequire(file)(file) as FsAddon;
   return addon;
 }
 
 /** The launcher executable (launcher/main.c). */
-export const launcherPath = path.join(buildDir, 'minictl-launcher');
+export function launcherPath(): string {
+  return path.join(buildDir, 'minictl-launcher');
+}

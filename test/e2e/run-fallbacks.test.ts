@@ -11,7 +11,7 @@ describe('minictl run: fallbacks when the kernel says no', () => {
     // An over-mounted /proc/sys in our own namespaces makes the kernel refuse a fresh procfs.
     const r = spawnSync(
       'unshare',
-      ['-Urm', 'sh', '-c', 'mount -t tmpfs none /proc/sys && exec "$@"', 'sh', process.execPath, CLI, 'run', testImage(), 'sh', '-c', 'head -1 /proc/self/status; echo $$'],
+      ['-Urm', 'sh', '-c', 'mount -t tmpfs none /proc/sys && exec "$@"', 'sh', CLI, 'run', testImage(), 'sh', '-c', 'head -1 /proc/self/status; echo $$'],
       { env: box.env, encoding: 'utf8' },
     );
     expect(r.status).toBe(0);

@@ -49,7 +49,7 @@ describe('minictl run: the process', () => {
     // An extra fd handed down by the caller, like a shell's `exec 77</etc`.
     const leak = fs.openSync('/etc/hostname', 'r');
     // '; true' keeps sh from exec'ing ls, so the listing is of the shell minictl started.
-    const child = spawn(process.execPath, [CLI, 'run', testImage(), 'sh', '-c', 'ls /proc/$$/fd; true'], {
+    const child = spawn(CLI, ['run', testImage(), 'sh', '-c', 'ls /proc/$$/fd; true'], {
       env: box.env,
       stdio: ['ignore', 'pipe', 'pipe', leak, leak, leak],
     });
@@ -63,7 +63,7 @@ describe('minictl run: the process', () => {
 
   it('resets signal dispositions and the signal mask before exec', () => {
     // The caller ignores SIGQUIT and SIGPIPE; the command must start with defaults.
-    const r = spawnSync('sh', ['-c', 'trap "" QUIT PIPE USR1; exec "$@"', 'sh', process.execPath, CLI, 'run', testImage(), 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'], {
+    const r = spawnSync('sh', ['-c', 'trap "" QUIT PIPE USR1; exec "$@"', 'sh', CLI, 'run', testImage(), 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'], {
       env: box.env,
       encoding: 'utf8',
     });
@@ -114,7 +114,7 @@ describe('minictl run: terminal', () => {
   const script = fs.existsSync('/usr/bin/script') ? '/usr/bin/script' : undefined;
 
   it.skipIf(!script)('gives an interactive shell a pty of its own, with the window size and job control', async () => {
-    const cmd = `stty rows 31 cols 97; ${process.execPath} ${CLI} run ${testImage()} sh`;
+    const cmd = `stty rows 31 cols 97; ${CLI} run ${testImage()} sh`;
     const child = spawn(script!, ['-qfec', cmd, '/dev/null'], { env: box.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

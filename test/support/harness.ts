@@ -14,7 +14,7 @@ if (process.getuid?.() === 0) {
 }
 
 export const REPO = path.resolve(__dirname, '..', '..');
-export const CLI = path.join(REPO, 'apps', 'minictl', 'bin', 'minictl.js');
+export const CLI = path.join(REPO, 'apps', 'minictl', 'bin', 'minictl');
 
 export interface Result {
   status: number | null;
@@ -45,7 +45,7 @@ export class Sandbox {
   }
 
   run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): Result {
-    const r = spawnSync(process.execPath, [CLI, ...args], {
+    const r = spawnSync(CLI, args, {
       env: { ...this.env, ...opts.env },
       input: opts.input ?? '',
       cwd: opts.cwd,
@@ -64,7 +64,7 @@ export class Sandbox {
   }
 
   spawn(args: string[], opts: { stdio?: ('pipe' | 'ignore' | 'inherit' | number)[] } = {}): ChildProcess {
-    return spawn(process.execPath, [CLI, ...args], { env: this.env, stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+    return spawn(CLI, args, { env: this.env, stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { error } from './output';
+import { runCommand } from './run/run';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -27,9 +28,6 @@ export function buildProgram(): Command {
     .addOption(new Option('-T, --no-tty', 'never give the container a terminal'))
     .passThroughOptions()
     .action(async (image: string | undefined, command: string[], opts) => {
-      // Loaded on demand: `minictl --help` should not pay for the runtime.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { runCommand } = require('./run/run') as typeof import('./run/run');
       process.exitCode = await runCommand([image, ...command].filter((a): a is string => a !== undefined), opts);
     });
 
@@ -38,9 +36,9 @@ export function buildProgram(): Command {
 
 const VERSION = '0.1.0';
 
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], program = buildProgram()): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (e) {
     const err = e as Error & { exitCode?: number };
     error(err.message);

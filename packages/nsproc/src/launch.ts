@@ -19,7 +19,8 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
  */
 export function launch(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks = {}): Promise<number> {
   // Its own session: terminal signals reach minictl once, and minictl forwards them.
-  const child = spawn(launcherPath, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true });
+  const launcher = launcherPath();
+  const child = spawn(launcher, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true });
   const ctl = child.stdio[3] as Socket;
   let failure: LaunchError | undefined;
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
@@ -64,7 +65,7 @@ export function launch(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks = 
   ctl.write(encodePlan(steps));
   return new Promise((resolve, reject) => {
     child.on('error', (e: NodeJS.ErrnoException) => {
-      failure ??= new LaunchError(`cannot run the launcher ${launcherPath}: ${e.code}`, 'spawn launcher', e.code, 125);
+      failure ??= new LaunchError(`cannot run the launcher ${launcher}: ${e.code}`, 'spawn launcher', e.code, 125);
     });
     child.on('close', (code, signal) => {
       for (const s of FORWARDED) process.off(s, forward);

@@ -67,6 +67,9 @@ export interface MinictlSpec {
   securebits?: number;
 }
 
+/** The launcher holds detached mounts in 64 slots; the first few are minictl's own. */
+export const MAX_MOUNTS = 48;
+
 export const NAMESPACES: readonly NamespaceType[] = ['user', 'pid', 'mount', 'uts', 'ipc', 'network', 'cgroup'];
 
 /** Check what the launcher relies on; throws SpecError naming the field. */
@@ -80,16 +83,22 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   if (!path.isAbsolute(spec.root.path)) throw new SpecError('root.path must be absolute', 'root.path');
   if (spec.hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(spec.hostname))
     throw new SpecError(`hostname ${JSON.stringify(spec.hostname)} is not a valid host name (letters, digits, '-' and '.', at most 64)`, 'hostname');
+  if (spec.mounts.length > MAX_MOUNTS)
+    throw new SpecError(`at most ${MAX_MOUNTS} bind mounts are supported, got ${spec.mounts.length}`, 'mounts');
   for (const [i, m] of spec.mounts.entries()) {
     if (!path.posix.isAbsolute(m.destination) || m.destination.split('/').includes('..'))
       throw new SpecError(`mounts[${i}].destination must be an absolute path without "..", got ${JSON.stringify(m.destination)}`, `mounts[${i}].destination`);
+    if (path.posix.normalize(m.destination) === '/')
+      throw new SpecError(`mounts[${i}].destination cannot be the container's root`, `mounts[${i}].destination`);
     if (!path.isAbsolute(m.source)) throw new SpecError(`mounts[${i}].source must be absolute`, `mounts[${i}].source`);
   }
   const types = spec.linux.namespaces.map((n) => n.type);
   for (const t of types) if (!NAMESPACES.includes(t)) throw new SpecError(`unknown namespace type ${JSON.stringify(t)}`, 'linux.namespaces');
   for (const needed of ['user', 'mount', 'pid'] as const)
     if (!types.includes(needed)) throw new SpecError(`a rootless container needs a ${needed} namespace`, 'linux.namespaces');
-  if (spec.linux.uidMappings.length === 0 || spec.linux.gidMappings.length === 0)
-    throw new SpecError('linux.uidMappings and linux.gidMappings must not be empty', 'linux.uidMappings');
+  for (const field of ['uidMappings', 'gidMappings'] as const)
+    if (spec.linux[field].length === 0) throw new SpecError(`linux.${field} must not be empty`, `linux.${field}`);
+  if (spec.root.readonly !== (spec.minictl.rootMode === 'readonly'))
+    throw new SpecError('root.readonly must agree with minictl.rootMode', 'root.readonly');
   return spec;
 }

@@ -24,7 +24,8 @@ interface PendingDir {
 export async function extractTar(input: Readable, rootDir: string): Promise<ExtractResult> {
   const fsx = fsAddon();
   const root = fsx.openRoot(rootDir);
-  const dirs: PendingDir[] = [];
+  // Keyed by path: a later member replacing a directory drops its pending metadata.
+  const dirs = new Map<string, PendingDir>();
   const result: ExtractResult = { entries: 0, skippedDevices: 0 };
   const extract = tar.extract();
   try {
@@ -48,16 +49,13 @@ export async function extractTar(input: Readable, rootDir: string): Promise<Extr
     });
     input.pipe(extract);
     await done;
+    // Directories last and deepest first: their final (possibly read-only) modes and mtimes.
+    for (const d of [...dirs.values()].sort((a, b) => depth(b.rel) - depth(a.rel)))
+      fsx.finishDir(root, d.rel, d.mode, d.mtime);
   } catch (e) {
     throw asImageError(e);
   } finally {
-    // Directories last and deepest first: their final (possibly read-only) modes and mtimes.
-    try {
-      dirs.sort((a, b) => depth(b.rel) - depth(a.rel));
-      for (const d of dirs) fsx.finishDir(root, d.rel, d.mode, d.mtime);
-    } finally {
-      fsx.close(root);
-    }
+    fsx.close(root);
   }
   if (result.entries === 0) throw new ImageError('the archive has no entries: not an image', 'extract');
   return result;
@@ -67,6 +65,7 @@ export async function extractTar(input: Readable, rootDir: string): Promise<Extr
     const mode = h.mode ?? 0o644;
     const mtime = h.mtime ? h.mtime.getTime() / 1000 : undefined;
     result.entries++;
+    if (h.type !== 'directory') dirs.delete(rel);
     switch (h.type) {
       case 'file':
       case 'contiguous-file':
@@ -75,7 +74,7 @@ export async function extractTar(input: Readable, rootDir: string): Promise<Extr
         return;
       case 'directory':
         if (rel !== '') fsx.mkdir(root, rel, mode);
-        dirs.push({ rel, mode, mtime });
+        dirs.set(rel, { rel, mode, mtime });
         return;
       case 'symlink':
         fsx.symlink(root, rel, h.linkname ?? '', mtime);

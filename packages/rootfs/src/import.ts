@@ -41,8 +41,7 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
   try {
     // Loaded here, not at start-up: a cached image needs neither zlib, crypto nor tar.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { unpack } = require('./unpack') as typeof import('./unpack');
+    const { unpack } = await import('./unpack.js');
     const { digest, skippedDevices } = await unpack(abs, path.join(tmp, 'rootfs'));
     if (skippedDevices > 0)
       opts.warn?.(`skipped ${skippedDevices} device node${skippedDevices === 1 ? '' : 's'} (a user namespace cannot create them; /dev is provided at run time)`);

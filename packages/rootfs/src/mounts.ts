@@ -74,7 +74,7 @@ export function mountSteps(input: MountPlanInput): Step[] {
       what: `bind ${v.source}`,
     })),
     { op: Op.PIVOT, args: [newRoot], what: 'pivot_root into the image' },
-    ...attach(0, '/proc', true, 'proc'),
+    ...attach(0, '/proc', true, 'proc', input.mode),
     { op: Op.MOUNT, args: ['tmpfs', '/dev', 'tmpfs', String(MS.NOSUID), 'mode=0755,size=65536k'], what: 'mount tmpfs on /dev' },
     ...DEV_NODES.flatMap((n, i): Step[] => [
       { op: Op.MKFILE, args: [`/dev/${n}`], what: `create /dev/${n}` },
@@ -101,7 +101,7 @@ export function mountSteps(input: MountPlanInput): Step[] {
     },
     ...mkdirFor('/tmp', input.mode),
     { op: Op.MOUNT, args: ['tmpfs', '/tmp', 'tmpfs', String(MS.NOSUID | MS.NODEV), 'mode=1777'], what: 'mount tmpfs on /tmp' },
-    ...attach(1, '/sys', true, 'sysfs'),
+    ...attach(1, '/sys', true, 'sysfs', input.mode),
     ...input.volumes.flatMap((v, i) => attach(volumeSlot(i), v.target, v.directory, v.source, input.mode)),
   ];
   return steps;
@@ -134,7 +134,7 @@ function volumeSlot(i: number): number {
 }
 
 /** Attach a detached mount, creating its mount point where the root is writable. */
-function attach(slot: number, target: string, directory: boolean, what: string, mode: RootMode = 'overlay'): Step[] {
+function attach(slot: number, target: string, directory: boolean, what: string, mode: RootMode): Step[] {
   const parent = target.slice(0, target.lastIndexOf('/')) || '/';
   const create: Step[] = mode === 'readonly' ? [] : directory
     ? [{ op: Op.MKDIR, args: [target, '755'], what: `mkdir ${target}` }]

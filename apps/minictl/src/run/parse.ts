@@ -16,8 +16,8 @@ export function parseVolume(text: string, cwd = process.cwd()): MountSpec {
   const opt = parts.length === 3 ? parts[2] : undefined;
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (opt !== undefined && opt !== 'ro' && opt !== 'rw'))
     throw new UsageError(`invalid volume ${JSON.stringify(text)}: expected HOSTPATH:PATH[:ro]`);
-  if (!path.posix.isAbsolute(parts[1]) || parts[1].split('/').includes('..'))
-    throw new UsageError(`invalid volume ${JSON.stringify(text)}: the container path must be absolute, without ".."`);
+  if (!path.posix.isAbsolute(parts[1]) || parts[1].split('/').includes('..') || path.posix.normalize(parts[1]) === '/')
+    throw new UsageError(`invalid volume ${JSON.stringify(text)}: the container path must be absolute, without "..", and not /`);
   const source = path.resolve(cwd, parts[0]);
   if (!fs.existsSync(source)) throw new UsageError(`invalid volume ${JSON.stringify(text)}: ${source} does not exist`);
   return { destination: path.posix.normalize(parts[1]), type: 'bind', source, options: ['rbind', opt ?? 'rw'] };

@@ -14,6 +14,8 @@ export interface RunCommandOptions extends RunOptions {
 
 /** `minictl run`: resolve the image, build the spec, start the container, return its status. */
 export async function runCommand(positional: string[], opts: RunCommandOptions): Promise<number> {
+  if (process.getuid!() === 0)
+    throw new UsageError('minictl is a rootless runtime and will not map container root to host root: run it as an ordinary user');
   const store = storeFor();
   const image = opts.rootfs ? undefined : positional[0];
   const rest = opts.rootfs ? positional : positional.slice(1);
