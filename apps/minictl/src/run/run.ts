@@ -14,8 +14,8 @@ export interface RunCommandOptions extends RunOptions {
 
 /** `minictl run`: resolve the image, build the spec, start the container, return its status. */
 export async function runCommand(positional: string[], opts: RunCommandOptions): Promise<number> {
-  if (process.getuid!() === 0)
-    throw new UsageError('minictl is a rootless runtime and will not map container root to host root: run it as an ordinary user');
+  if (isHostRoot())
+    throw new UsageError('refusing to run as root: container root would be host root; run minictl as an ordinary user');
   const store = storeFor();
   const image = opts.rootfs ? undefined : positional[0];
   const rest = opts.rootfs ? positional : positional.slice(1);
@@ -68,6 +68,16 @@ function newContainerId(): string {
   } catch {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('node:crypto') as typeof import('node:crypto')).randomBytes(16).toString('hex');
+  }
+}
+
+/** Root of the initial user namespace (root inside someone else's user namespace is fine). */
+function isHostRoot(): boolean {
+  if (process.getuid!() !== 0) return false;
+  try {
+    return /^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+  } catch {
+    return true;
   }
 }
 
