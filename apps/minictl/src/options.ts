@@ -1,0 +1,2 @@
+/** Commander helper: a repeatable option collecting every value in order. */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];

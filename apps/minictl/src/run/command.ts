@@ -1,0 +1,25 @@
+import { Option, type Command } from 'commander';
+import { collect } from '../options';
+import { runCommand } from './run';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a command in a new container made from an image tarball')
+    .argument('[image]', 'image archive (plain or gzip tarball); omit with --rootfs')
+    .argument('[command...]', 'command and arguments (default: /bin/sh)')
+    .option('--rootfs <dir>', 'run an already unpacked root directory instead of an image')
+    .option('-e, --env <KEY=VAL>', 'set an environment variable (repeatable)', collect, [])
+    .option('--env-file <file>', 'read KEY=VAL lines from a file (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container', undefined)
+    .option('-v, --volume <host:path[:ro]>', 'bind a host path into the container (repeatable)', collect, [])
+    .option('--hostname <name>', 'host name inside the container (default: the short container id)')
+    .option('--read-only', 'mount the image read-only instead of giving the run a writable layer')
+    .option('--no-init', "run the command as pid 1 instead of under minictl's init")
+    .addOption(new Option('-t, --tty', 'give the container a terminal (default: when stdin and stdout are terminals)'))
+    .addOption(new Option('-T, --no-tty', 'never give the container a terminal'))
+    .passThroughOptions()
+    .action(async (image: string | undefined, command: string[], opts) => {
+      process.exitCode = await runCommand([image, ...command].filter((a): a is string => a !== undefined), opts);
+    });
+}
