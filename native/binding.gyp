@@ -16,6 +16,7 @@
         "launcher/plan.c",
         "launcher/steps.c",
         "launcher/child.c",
+        "launcher/creds.c",
         "launcher/relay.c",
         "launcher/util.c"
       ],

@@ -24,12 +24,15 @@ enum op {
   OP_BSET = 15,    /* keep_mask_hex: drop every other capability from the bounding set */
   OP_SECUREBITS = 16, /* bits */
   OP_SETGROUPS = 17,  /* gid... (none = empty list) */
-  OP_SETGID = 18,  /* gid */
-  OP_SETUID = 19,  /* uid */
+  OP_SETRESGID = 18, /* rgid egid sgid */
+  OP_SETRESUID = 19, /* ruid euid suid */
   OP_CAPSET = 20,  /* permitted_hex effective_hex inheritable_hex */
   OP_AMBIENT = 21, /* mask_hex: raise exactly these ambient capabilities */
   OP_NNP = 22,     /* set no_new_privs */
   OP_RLIMIT = 23,  /* resource soft hard */
+  OP_CAPEDIT = 24, /* set(p|e|i|b|a) op(+|-) mask_hex: one edit of one capability set */
+  OP_SHOWCREDS = 25, /* cap names in number order: print ids, groups, securebits, capabilities */
+  OP_SLEEP = 26,   /* seconds */
   OP_MAX
 };
 

@@ -1,5 +1,6 @@
 #include "steps.h"
 
+#include "creds.h"
 #include "sys.h"
 #include "util.h"
 
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Detached mounts made before pivot_root and attached after it, so that every target is
@@ -199,28 +201,56 @@ static int do_setgroups(char **a, int argc) {
   return setgroups((size_t)argc, g);
 }
 
-static int do_setuid(uid_t uid) {
-  /* Keep the permitted set across the uid change; the following capset decides what stays. */
-  (void)prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
-  return setresuid(uid, uid, uid);
+static int set_caps(const struct capsets *c) {
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  for (int k = 0; k < 2; k++) {
+    d[k].permitted = (uint32_t)(c->p >> (32 * k));
+    d[k].effective = (uint32_t)(c->e >> (32 * k));
+    d[k].inheritable = (uint32_t)(c->i >> (32 * k));
+  }
+  return (int)syscall(SYS_capset, &h, d);
 }
 
 static int do_capset(char **a) {
-  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  struct __user_cap_data_struct d[2];
-  unsigned long long p = strtoull(a[0], NULL, 16), e = strtoull(a[1], NULL, 16), i = strtoull(a[2], NULL, 16);
-  for (int k = 0; k < 2; k++) {
-    d[k].permitted = (uint32_t)(p >> (32 * k));
-    d[k].effective = (uint32_t)(e >> (32 * k));
-    d[k].inheritable = (uint32_t)(i >> (32 * k));
+  struct capsets c = {.p = strtoull(a[0], NULL, 16), .e = strtoull(a[1], NULL, 16), .i = strtoull(a[2], NULL, 16)};
+  return set_caps(&c);
+}
+
+/* One edit such as "b-cap_sys_admin" or "a+all", already resolved to a mask by TypeScript. */
+static int do_capedit(char set, char op, unsigned long long mask) {
+  if (set == 'b') {
+    if (op != '-') return errno = EINVAL, -1;
+    for (int c = 0; c <= 63; c++)
+      if ((mask & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+    return 0;
   }
-  return (int)syscall(SYS_capset, &h, d);
+  if (set == 'a') {
+    int how = op == '+' ? PR_CAP_AMBIENT_RAISE : PR_CAP_AMBIENT_LOWER;
+    for (int c = 0; c <= 63; c++)
+      if ((mask & (1ULL << c)) && prctl(PR_CAP_AMBIENT, how, c, 0, 0) < 0 && !(errno == EINVAL && op == '-')) return -1;
+    return 0;
+  }
+  struct capsets c;
+  if (get_caps(&c) < 0) return -1;
+  unsigned long long *target = set == 'p' ? &c.p : set == 'e' ? &c.e : set == 'i' ? &c.i : NULL;
+  if (!target) return errno = EINVAL, -1;
+  *target = op == '+' ? (*target | mask) : (*target & ~mask);
+  return set_caps(&c);
 }
 
 static int ambient_raise(unsigned long long mask) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return -1;
   for (int c = 0; c <= 63; c++)
     if ((mask & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) return -1;
+  return 0;
+}
+
+static int sleep_for(const char *secs) {
+  double s = strtod(secs, NULL);
+  struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+  while (nanosleep(&ts, &ts) < 0)
+    if (errno != EINTR) return -1;
   return 0;
 }
 
@@ -246,12 +276,15 @@ static int run_one(const struct step *s, int index) {
   case OP_BSET: return bset_keep(strtoull(a[0], NULL, 16));
   case OP_SECUREBITS: return prctl(PR_SET_SECUREBITS, num(a[0]), 0, 0, 0);
   case OP_SETGROUPS: return do_setgroups(a, s->argc);
-  case OP_SETGID: return setresgid((gid_t)num(a[0]), (gid_t)num(a[0]), (gid_t)num(a[0]));
-  case OP_SETUID: return do_setuid((uid_t)num(a[0]));
+  case OP_SETRESGID: return setresgid((gid_t)num(a[0]), (gid_t)num(a[1]), (gid_t)num(a[2]));
+  case OP_SETRESUID: return setresuid((uid_t)num(a[0]), (uid_t)num(a[1]), (uid_t)num(a[2]));
   case OP_CAPSET: return do_capset(a);
   case OP_AMBIENT: return ambient_raise(strtoull(a[0], NULL, 16));
   case OP_NNP: return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   case OP_RLIMIT: return do_rlimit(a);
+  case OP_CAPEDIT: return do_capedit(a[0][0], a[1][0], strtoull(a[2], NULL, 16));
+  case OP_SHOWCREDS: return show_creds((const char *const *)a, s->argc);
+  case OP_SLEEP: return sleep_for(a[0]);
   default: return 0; /* CONFIG, ARGV, ENV are data, not actions */
   }
 }
@@ -259,7 +292,8 @@ static int run_one(const struct step *s, int index) {
 static const unsigned arity[OP_MAX] = {
   [OP_MOUNT] = 5, [OP_FSMOUNT] = 4, [OP_CLONE] = 4, [OP_ATTACH] = 2, [OP_PIVOT] = 1, [OP_MKDIR] = 2,
   [OP_MKFILE] = 1, [OP_SYMLINK] = 2, [OP_HOSTNAME] = 1, [OP_CHDIR] = 1, [OP_BSET] = 1,
-  [OP_SECUREBITS] = 1, [OP_SETGID] = 1, [OP_SETUID] = 1, [OP_CAPSET] = 3, [OP_AMBIENT] = 1, [OP_RLIMIT] = 3,
+  [OP_SECUREBITS] = 1, [OP_SETRESGID] = 3, [OP_SETRESUID] = 3, [OP_CAPSET] = 3, [OP_AMBIENT] = 1, [OP_RLIMIT] = 3,
+  [OP_CAPEDIT] = 3, [OP_SLEEP] = 1,
 };
 
 void steps_run(const struct plan *plan, int err_fd) {

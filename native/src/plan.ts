@@ -21,12 +21,15 @@ export const Op = {
   BSET: 15,
   SECUREBITS: 16,
   SETGROUPS: 17,
-  SETGID: 18,
-  SETUID: 19,
+  SETRESGID: 18,
+  SETRESUID: 19,
   CAPSET: 20,
   AMBIENT: 21,
   NNP: 22,
   RLIMIT: 23,
+  CAPEDIT: 24,
+  SHOWCREDS: 25,
+  SLEEP: 26,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 

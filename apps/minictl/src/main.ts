@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { error } from './output';
 import { registerRun } from './run/command';
+import { registerUnshare } from './unshare/command';
 
 const VERSION = '0.1.0';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .showHelpAfterError();
   registerRun(program);
+  registerUnshare(program);
   return program;
 }
 

@@ -6,3 +6,13 @@ export function warn(line: string): void {
 export function error(line: string): void {
   process.stderr.write(`minictl: ${line}\n`);
 }
+
+/** A one-line note that is not a problem (e.g. which id mapping was chosen and why). */
+export function notice(line: string): void {
+  process.stderr.write(`minictl: notice: ${line}\n`);
+}
+
+/** Progress lines for -v. */
+export function trace(line: string): void {
+  process.stderr.write(`minictl: ${line}\n`);
+}

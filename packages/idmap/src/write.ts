@@ -13,6 +13,8 @@ export interface WriteMapsOptions {
   newgidmap?: string;
   /** Where procfs is mounted; default '/proc'. */
   procRoot?: string;
+  /** A project id map, written directly after the others (no privilege is needed for it). */
+  projidMap?: IdMap;
 }
 
 /** argv for newuidmap/newgidmap: the pid, then each record's three numbers. */
@@ -91,9 +93,13 @@ export async function writeMaps(pid: number, uidMap: IdMap, gidMap: IdMap, opts:
     writeProcFile(`${dir}/setgroups`, 'deny');
     writeProcFile(`${dir}/uid_map`, formatIdMap(uidMap));
     writeProcFile(`${dir}/gid_map`, formatIdMap(gidMap));
-    return;
+  } else {
+    await writeWithHelpers(pid, dir, uidMap, gidMap, opts);
   }
+  if (opts.projidMap) writeProcFile(`${dir}/projid_map`, formatIdMap(opts.projidMap));
+}
 
+async function writeWithHelpers(pid: number, dir: string, uidMap: IdMap, gidMap: IdMap, opts: WriteMapsOptions): Promise<void> {
   // newgidmap writes gid_map as is; writing "deny" first is how setgroups is refused.
   if (opts.setgroups === 'deny') writeProcFile(`${dir}/setgroups`, 'deny');
   const results = await Promise.allSettled([

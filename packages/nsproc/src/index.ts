@@ -2,3 +2,5 @@ export { LaunchError, SpecError, errnoName } from './errors';
 export { validateSpec, NAMESPACES, type ContainerSpec, type ProcessSpec, type MountSpec, type IdMapping, type NamespaceType } from './spec';
 export { compilePlan, cloneFlags, type PlanContext } from './plan';
 export { launch, type LaunchHooks } from './launch';
+export { actionSteps, type CredAction } from './actions';
+export { credentialSteps } from './credentials';

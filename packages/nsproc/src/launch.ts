@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { encodePlan, launcherPath, type Step } from '@minictl/native';
-import { writeMaps, type IdMap } from '@minictl/idmap';
+import { formatIdMap, writeMaps, type IdMap } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
 import type { ContainerSpec } from './spec';
 
 export interface LaunchHooks {
   /** a step fell back to a weaker mechanism (e.g. host /proc bound instead of a new one) */
   warn?: (step: Step, errno: string) => void;
+  /** progress for the curious (`minictl unshare -v`) */
+  trace?: (line: string) => void;
 }
 
 /** Signals minictl passes on to the container (the launcher hands them to init). */
@@ -41,7 +43,10 @@ export function launch(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks = 
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const [kind, a, b] = buffered.slice(0, nl).split(' ');
       buffered = buffered.slice(nl + 1);
-      if (kind === 'PID') void writeIdMaps(Number(a));
+      if (kind === 'PID') {
+        hooks.trace?.(`child ${a} created in new namespaces; writing its id maps`);
+        void writeIdMaps(Number(a));
+      }
       else if (kind === 'WARN') hooks.warn?.(steps[Number(a)], errnoName(Number(b)));
       else if (kind === 'ERR') fail(Number(a), Number(b));
     }
@@ -50,10 +55,14 @@ export function launch(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks = 
 
   async function writeIdMaps(pid: number): Promise<void> {
     try {
-      await writeMaps(pid, toIdMap(spec.linux.uidMappings), toIdMap(spec.linux.gidMappings), {
+      const uidMap = toIdMap(spec.linux.uidMappings);
+      const gidMap = toIdMap(spec.linux.gidMappings);
+      await writeMaps(pid, uidMap, gidMap, {
         useHelpers: spec.minictl.useIdHelpers,
         setgroups: spec.minictl.setgroups,
+        projidMap: spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings),
       });
+      hooks.trace?.(`uid_map: ${formatIdMap(uidMap).trim().replace(/\n/g, ', ')}; gid_map: ${formatIdMap(gidMap).trim().replace(/\n/g, ', ')}; setgroups: ${spec.minictl.setgroups}`);
       ctl.write('GO\n');
     } catch (e) {
       const err = e as Error & { step?: string; errno?: string };

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import { CLONE, Op, type Step } from '@minictl/native';
-import { mountSteps, type Volume } from '@minictl/rootfs';
+import { mountSteps, PRIVATE_ROOT as privateRoot, type Volume } from '@minictl/rootfs';
+import { actionSteps } from './actions';
+import { credentialSteps } from './credentials';
 import type { ContainerSpec, NamespaceType } from './spec';
 
 const CLONE_FLAG: Record<NamespaceType, number> = {
@@ -14,8 +16,8 @@ const CLONE_FLAG: Record<NamespaceType, number> = {
 };
 
 export interface PlanContext {
-  /** the store's empty scratch directory (see @minictl/rootfs Store.mnt) */
-  scratch: string;
+  /** the store's empty scratch directory (see @minictl/rootfs Store.mnt); unused with keepRoot */
+  scratch?: string;
   /** whether each bind source is a directory; read from the host by default */
   isDirectory?: (p: string) => boolean;
 }
@@ -41,17 +43,30 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
       args: [String(cloneFlags(spec) >>> 0), spec.minictl.init ? '1' : '0', p.terminal ? '1' : '0'],
       what: 'configure the launcher',
     },
-    ...mountSteps({
-      lower: spec.root.path,
-      scratch: ctx.scratch,
-      mode: spec.minictl.rootMode,
-      volumes,
-      newNetns: has('network'),
-    }),
-    ...(has('uts') ? [{ op: Op.HOSTNAME, args: [spec.hostname], what: `set hostname ${spec.hostname}` }] : []),
+    ...(spec.minictl.keepRoot
+      ? has('mount')
+        ? [privateRoot]
+        : []
+      : mountSteps({
+          lower: spec.root.path,
+          scratch: required(ctx.scratch, 'a scratch directory'),
+          mode: spec.minictl.rootMode,
+          volumes,
+          newNetns: has('network'),
+        })),
+    ...(has('uts') && spec.hostname !== undefined
+      ? [{ op: Op.HOSTNAME, args: [spec.hostname], what: `set hostname ${spec.hostname}` }]
+      : []),
     ...(has('network') ? [{ op: Op.LOUP, args: [], what: 'bring up lo' }] : []),
     { op: Op.CHDIR, args: [p.cwd], what: `change directory to ${p.cwd}` },
+    ...credentialSteps(spec),
+    ...actionSteps(spec.minictl.actions ?? []),
     { op: Op.ENV, args: p.env, what: 'environment' },
     { op: Op.ARGV, args: p.args, what: `execute ${p.args[0]}` },
   ];
+}
+
+function required<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`compilePlan: ${what} is needed to make a new root`);
+  return v;
 }

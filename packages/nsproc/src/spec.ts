@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { RootMode } from '@minictl/rootfs';
+import type { CredAction } from './actions';
 import { SpecError } from './errors';
 
 /**
@@ -10,7 +11,8 @@ export interface ContainerSpec {
   ociVersion: string;
   process: ProcessSpec;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  /** set in a new UTS namespace; absent: keep the inherited name */
+  hostname?: string;
   mounts: MountSpec[];
   linux: LinuxSpec;
   minictl: MinictlSpec;
@@ -65,6 +67,12 @@ export interface MinictlSpec {
   /** write maps through newuidmap/newgidmap (ranges) rather than directly */
   useIdHelpers: boolean;
   securebits?: number;
+  /** no new root: stay in the caller's filesystem (`minictl unshare`) */
+  keepRoot?: boolean;
+  /** project id map written with the id maps (`minictl unshare -P`) */
+  projidMappings?: IdMapping[];
+  /** credential experiments run in order just before exec */
+  actions?: CredAction[];
 }
 
 /** The launcher holds detached mounts in 64 slots; the first few are minictl's own. */
@@ -81,7 +89,7 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   for (const e of p.env)
     if (!/^[^=\s]+=/.test(e)) throw new SpecError(`process.env entry ${JSON.stringify(e)} is not KEY=VALUE`, 'process.env');
   if (!path.isAbsolute(spec.root.path)) throw new SpecError('root.path must be absolute', 'root.path');
-  if (spec.hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(spec.hostname))
+  if (spec.hostname !== undefined && (spec.hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(spec.hostname)))
     throw new SpecError(`hostname ${JSON.stringify(spec.hostname)} is not a valid host name (letters, digits, '-' and '.', at most 64)`, 'hostname');
   if (spec.mounts.length > MAX_MOUNTS)
     throw new SpecError(`at most ${MAX_MOUNTS} bind mounts are supported, got ${spec.mounts.length}`, 'mounts');
@@ -94,7 +102,7 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   }
   const types = spec.linux.namespaces.map((n) => n.type);
   for (const t of types) if (!NAMESPACES.includes(t)) throw new SpecError(`unknown namespace type ${JSON.stringify(t)}`, 'linux.namespaces');
-  for (const needed of ['user', 'mount', 'pid'] as const)
+  for (const needed of spec.minictl.keepRoot ? (['user'] as const) : (['user', 'mount', 'pid'] as const))
     if (!types.includes(needed)) throw new SpecError(`a rootless container needs a ${needed} namespace`, 'linux.namespaces');
   for (const field of ['uidMappings', 'gidMappings'] as const)
     if (spec.linux[field].length === 0) throw new SpecError(`linux.${field} must not be empty`, `linux.${field}`);

@@ -4,4 +4,4 @@ export type { Compression } from './compression';
 export type { ExtractResult } from './extract';
 export { importImage, removeTree, type Image, type ImportOptions } from './import';
 export { storeFor, type Store } from './store';
-export { mountSteps, DEV_NODES, type MountPlanInput, type RootMode, type Volume } from './mounts';
+export { mountSteps, DEV_NODES, PRIVATE_ROOT, type MountPlanInput, type RootMode, type Volume } from './mounts';

@@ -31,6 +31,13 @@ export interface MountPlanInput {
   /** a tty: the container needs its own devpts */
 }
 
+/** Mounts made in this namespace never propagate back to the host's. */
+export const PRIVATE_ROOT: Step = {
+  op: Op.MOUNT,
+  args: ['', '/', '', String(MS.REC | MS.PRIVATE), ''],
+  what: 'make / recursively private',
+};
+
 /** Device nodes bound from the host: a user namespace cannot mknod (DESIGN.md §4). */
 export const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'] as const;
 
@@ -51,7 +58,7 @@ export function mountSteps(input: MountPlanInput): Step[] {
   const s = input.scratch;
   const newRoot = `${s}/root`;
   const steps: Step[] = [
-    { op: Op.MOUNT, args: ['', '/', '', String(MS.REC | MS.PRIVATE), ''], what: 'make / recursively private' },
+    PRIVATE_ROOT,
     { op: Op.MOUNT, args: ['tmpfs', s, 'tmpfs', String(MS.NOSUID | MS.NODEV), 'mode=0755'], what: `mount scratch tmpfs on ${s}` },
     { op: Op.MKDIR, args: [newRoot, '755'], what: `mkdir ${newRoot}` },
     ...rootSteps(input, newRoot),

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
 import type { ContainerSpec } from '@minictl/nsproc';
 import type { RootMode } from '@minictl/rootfs';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from './parse';
@@ -12,6 +13,11 @@ export interface RunOptions {
   readOnly?: boolean;
   init: boolean;
   tty?: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  securebits?: string;
+  /** commander's value of the negatable --no-new-privs <bool>: true unless given */
+  newPrivs: boolean | string;
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -37,6 +43,7 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
   const files = i.opts.envFile.flatMap((f) => parseEnvFile(readText(f), f, hostEnv));
   const flags = i.opts.env.map((e) => parseEnvArg(e, hostEnv)).filter((e): e is string => e !== undefined);
   const cwd = i.opts.workdir ?? '/';
+  const caps = resolveRunPolicy({ capAdd: i.opts.capAdd, capDrop: i.opts.capDrop, rootUser: true });
   if (!cwd.startsWith('/')) throw new UsageError(`--workdir must be an absolute path inside the container, got ${JSON.stringify(cwd)}`);
   return {
     ociVersion: '1.2.0',
@@ -46,7 +53,14 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
       args: i.args,
       env: mergeEnv(defaults, files, flags),
       cwd,
-      noNewPrivileges: true,
+      capabilities: {
+        bounding: ociNames(caps.bounding),
+        effective: ociNames(caps.effective),
+        inheritable: ociNames(caps.inheritable),
+        permitted: ociNames(caps.permitted),
+        ambient: ociNames(caps.ambient),
+      },
+      noNewPrivileges: noNewPrivs(i.opts.newPrivs),
     },
     root: { path: i.rootfs, readonly: i.rootMode === 'readonly' },
     hostname,
@@ -56,8 +70,25 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
       uidMappings: [{ containerID: 0, hostID: i.uid, size: 1 }],
       gidMappings: [{ containerID: 0, hostID: i.gid, size: 1 }],
     },
-    minictl: { init: i.opts.init, rootMode: i.rootMode, setgroups: 'deny', useIdHelpers: false },
+    minictl: {
+      init: i.opts.init,
+      rootMode: i.rootMode,
+      setgroups: 'deny',
+      useIdHelpers: false,
+      securebits: i.opts.securebits === undefined ? undefined : parseSecurebits(i.opts.securebits),
+    },
   };
+}
+
+/** OCI spells capabilities CAP_CHOWN. */
+function ociNames(mask: bigint): string[] {
+  return namesOf(mask).map((n) => n.toUpperCase());
+}
+
+function noNewPrivs(value: boolean | string): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new UsageError(`--no-new-privs takes true or false, got ${JSON.stringify(value)}`);
 }
 
 function readText(file: string): string {

@@ -1,0 +1,45 @@
+import { maskOf, SECBITS } from '@minictl/caps';
+import { Op, type Step } from '@minictl/native';
+import type { ContainerSpec } from './spec';
+
+const hex = (m: bigint) => m.toString(16);
+
+/**
+ * The privilege steps, in the order DESIGN.md §4 requires so that nothing is regained at
+ * exec: bounding set, securebits, groups and ids, capability sets, ambient set,
+ * no_new_privs. (The launcher restores the dumpable flag and the death signal after them.)
+ */
+export function credentialSteps(spec: ContainerSpec): Step[] {
+  const p = spec.process;
+  const caps = p.capabilities;
+  const { uid, gid } = p.user;
+  const steps: Step[] = [];
+  if (caps) steps.push({ op: Op.BSET, args: [hex(maskOf(caps.bounding))], what: 'drop capabilities from the bounding set' });
+
+  // Leaving uid 0 clears the permitted set unless KEEP_CAPS is on; it is cleared again at exec.
+  const keepsCaps = caps !== undefined && uid !== 0 && [caps.permitted, caps.effective, caps.inheritable, caps.ambient].some((s) => s.length > 0);
+  const bits = (spec.minictl.securebits ?? 0) | (keepsCaps ? SECBITS.KEEP_CAPS : 0);
+  if (spec.minictl.securebits !== undefined || keepsCaps)
+    steps.push({ op: Op.SECUREBITS, args: [String(bits)], what: `set securebits 0x${bits.toString(16)}` });
+
+  if (spec.minictl.setgroups === 'allow') {
+    const groups = p.user.additionalGids ?? [];
+    steps.push({ op: Op.SETGROUPS, args: groups.map(String), what: `set supplementary groups [${groups.join(',')}]` });
+  }
+  steps.push(
+    { op: Op.SETRESGID, args: [gid, gid, gid].map(String), what: `set gid ${gid}` },
+    { op: Op.SETRESUID, args: [uid, uid, uid].map(String), what: `set uid ${uid}` },
+  );
+  if (caps) {
+    steps.push(
+      {
+        op: Op.CAPSET,
+        args: [caps.permitted, caps.effective, caps.inheritable].map((s) => hex(maskOf(s))),
+        what: 'set the permitted, effective and inheritable capabilities',
+      },
+      { op: Op.AMBIENT, args: [hex(maskOf(caps.ambient))], what: 'set the ambient capabilities' },
+    );
+  }
+  if (p.noNewPrivileges) steps.push({ op: Op.NNP, args: [], what: 'set no_new_privs' });
+  return steps;
+}
