@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <sys/uio.h>
@@ -37,6 +38,14 @@ long long Mtime(const Napi::CallbackInfo &info, size_t i) {
   return info.Length() > i && info[i].IsNumber() ? (long long)(info[i].As<Napi::Number>().DoubleValue() * 1e9) : -1;
 }
 
+// Optional trailing (uid, gid): absent or -1 keeps the creator's ids.
+struct fs_owner Owner(const Napi::CallbackInfo &info, size_t i) {
+  struct fs_owner o = {-1, -1};
+  if (info.Length() > i && info[i].IsNumber()) o.uid = info[i].As<Napi::Number>().Int32Value();
+  if (info.Length() > i + 1 && info[i + 1].IsNumber()) o.gid = info[i + 1].As<Napi::Number>().Int32Value();
+  return o;
+}
+
 Napi::Value OpenRoot(const Napi::CallbackInfo &info) {
   std::string path = Str(info, 0);
   int fd = fs_open_root(path.c_str());
@@ -51,10 +60,10 @@ Napi::Value Close(const Napi::CallbackInfo &info) {
 
 Napi::Value Mkdir(const Napi::CallbackInfo &info) {
   std::string rel = Str(info, 1);
-  return Result(info.Env(), fs_mkdir(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2)), "mkdir", rel);
+  return Result(info.Env(), fs_mkdir(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2), Owner(info, 3)), "mkdir", rel);
 }
 
-// writeFile(root, rel, mode, chunks: Buffer[], mtimeSeconds?)
+// writeFile(root, rel, mode, chunks: Buffer[], mtimeSeconds?, uid?, gid?)
 Napi::Value WriteFile(const Napi::CallbackInfo &info) {
   std::string rel = Str(info, 1);
   Napi::Array chunks = info[3].As<Napi::Array>();
@@ -64,13 +73,13 @@ Napi::Value WriteFile(const Napi::CallbackInfo &info) {
     iov[i].iov_base = b.Data();
     iov[i].iov_len = b.Length();
   }
-  int r = fs_write_file(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2), iov.data(), (int)iov.size(), Mtime(info, 4));
+  int r = fs_write_file(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2), iov.data(), (int)iov.size(), Mtime(info, 4), Owner(info, 5));
   return Result(info.Env(), r, "write", rel);
 }
 
 Napi::Value Symlink(const Napi::CallbackInfo &info) {
   std::string rel = Str(info, 1), target = Str(info, 2);
-  return Result(info.Env(), fs_symlink(Int(info, 0), rel.c_str(), target.c_str(), Mtime(info, 3)), "symlink", rel);
+  return Result(info.Env(), fs_symlink(Int(info, 0), rel.c_str(), target.c_str(), Mtime(info, 3), Owner(info, 4)), "symlink", rel);
 }
 
 Napi::Value Link(const Napi::CallbackInfo &info) {
@@ -80,12 +89,23 @@ Napi::Value Link(const Napi::CallbackInfo &info) {
 
 Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   std::string rel = Str(info, 1);
-  return Result(info.Env(), fs_mkfifo(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2)), "mkfifo", rel);
+  return Result(info.Env(), fs_mkfifo(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2), Owner(info, 3)), "mkfifo", rel);
 }
 
 Napi::Value FinishDir(const Napi::CallbackInfo &info) {
   std::string rel = Str(info, 1);
   return Result(info.Env(), fs_finish_dir(Int(info, 0), rel.c_str(), (mode_t)Int(info, 2), Mtime(info, 3)), "chmod", rel);
+}
+
+// readFile(root, rel): the file's bytes, resolved inside root; at most 4 MiB (config files).
+Napi::Value ReadFile(const Napi::CallbackInfo &info) {
+  std::string rel = Str(info, 1);
+  char *data = nullptr;
+  long n = fs_read_file(Int(info, 0), rel.c_str(), 4 << 20, &data);
+  if (n < 0) return Throw(info.Env(), (int)-n, "read", rel);
+  Napi::Buffer<char> out = Napi::Buffer<char>::Copy(info.Env(), data, (size_t)n);
+  free(data);
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -97,6 +117,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("link", Napi::Function::New(env, Link));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("finishDir", Napi::Function::New(env, FinishDir));
+  exports.Set("readFile", Napi::Function::New(env, ReadFile));
   return exports;
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -60,6 +61,11 @@ static int clear_slot(int dir, const char *base) {
   return -1;
 }
 
+static int own_at(int dir, const char *base, struct fs_owner o) {
+  if (o.uid < 0 && o.gid < 0) return 0;
+  return fchownat(dir, base, (uid_t)o.uid, (gid_t)o.gid, AT_SYMLINK_NOFOLLOW);
+}
+
 static void times_of(long long ns, struct timespec ts[2]) {
   ts[0].tv_sec = ts[1].tv_sec = (time_t)(ns / 1000000000LL);
   ts[0].tv_nsec = ts[1].tv_nsec = (long)(ns % 1000000000LL);
@@ -78,7 +84,7 @@ int fs_open_root(const char *path) {
   return fd < 0 ? -errno : fd;
 }
 
-int fs_mkdir(int root, const char *rel, mode_t mode) {
+int fs_mkdir(int root, const char *rel, mode_t mode, struct fs_owner owner) {
   const char *base;
   int dirfd = open_parent(root, rel, &base);
   if (dirfd < 0) return -errno;
@@ -89,10 +95,12 @@ int fs_mkdir(int root, const char *rel, mode_t mode) {
     r = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW);
     if (r == 0 && !S_ISDIR(st.st_mode)) r = clear_slot(dirfd, base) < 0 ? -1 : mkdirat(dirfd, base, (mode & 07777) | 0700);
   }
+  if (r == 0) r = own_at(dirfd, base, owner);
   RETURN_ERRNO(r);
 }
 
-int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *iov, int iovcnt, long long mtime_ns) {
+int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *iov, int iovcnt, long long mtime_ns,
+                  struct fs_owner owner) {
   const char *base;
   int dirfd = open_parent(root, rel, &base);
   if (dirfd < 0) return -errno;
@@ -114,7 +122,8 @@ int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *io
       left -= (size_t)n;
     }
   }
-  /* chmod after writing: a write clears setuid/setgid bits, which images keep. */
+  /* chown, then chmod: both a write and a chown clear setuid/setgid bits, which images keep. */
+  if (r == 0 && (owner.uid >= 0 || owner.gid >= 0)) r = fchown(fd, (uid_t)owner.uid, (gid_t)owner.gid);
   if (r == 0) r = fchmod(fd, mode & 07777);
   if (r == 0 && mtime_ns >= 0) {
     struct timespec ts[2];
@@ -127,12 +136,13 @@ int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *io
   RETURN_ERRNO(r);
 }
 
-int fs_symlink(int root, const char *rel, const char *target, long long mtime_ns) {
+int fs_symlink(int root, const char *rel, const char *target, long long mtime_ns, struct fs_owner owner) {
   const char *base;
   int dirfd = open_parent(root, rel, &base);
   if (dirfd < 0) return -errno;
   int r = clear_slot(dirfd, base);
   if (r == 0) r = symlinkat(target, dirfd, base);
+  if (r == 0) r = own_at(dirfd, base, owner);
   if (r == 0 && mtime_ns >= 0) {
     struct timespec ts[2];
     times_of(mtime_ns, ts);
@@ -160,14 +170,37 @@ int fs_link(int root, const char *rel, const char *target_rel) {
   RETURN_ERRNO(r);
 }
 
-int fs_mkfifo(int root, const char *rel, mode_t mode) {
+int fs_mkfifo(int root, const char *rel, mode_t mode, struct fs_owner owner) {
   const char *base;
   int dirfd = open_parent(root, rel, &base);
   if (dirfd < 0) return -errno;
   int r = clear_slot(dirfd, base);
   if (r == 0) r = mknodat(dirfd, base, S_IFIFO | (mode & 07777), 0);
+  if (r == 0) r = own_at(dirfd, base, owner);
   if (r == 0) r = fchmodat(dirfd, base, mode & 07777, 0); /* mknodat applied the umask */
   RETURN_ERRNO(r);
+}
+
+long fs_read_file(int root, const char *rel, size_t max, char **out) {
+  int fd = openat2_in_root(root, rel, O_RDONLY);
+  if (fd < 0) return -errno;
+  struct stat st;
+  int e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : (size_t)st.st_size > max ? EFBIG : 0;
+  if (e) {
+    close(fd);
+    return -e;
+  }
+  char *buf = malloc((size_t)st.st_size + 1);
+  ssize_t got = 0, n = 0;
+  while (buf && got < st.st_size && (n = read(fd, buf + got, (size_t)(st.st_size - got))) > 0) got += n;
+  e = errno;
+  close(fd);
+  if (!buf || n < 0) {
+    free(buf);
+    return -(buf ? e : ENOMEM);
+  }
+  *out = buf;
+  return (long)got;
 }
 
 int fs_finish_dir(int root, const char *rel, mode_t mode, long long mtime_ns) {

@@ -7,12 +7,15 @@ export * from './plan';
 export interface FsAddon {
   openRoot(path: string): number;
   close(fd: number): void;
-  mkdir(root: number, rel: string, mode: number): void;
-  writeFile(root: number, rel: string, mode: number, chunks: Buffer[], mtime?: number): void;
-  symlink(root: number, rel: string, target: string, mtime?: number): void;
+  /** uid/gid (-1 or absent: keep the creator's) are set before the final mode */
+  mkdir(root: number, rel: string, mode: number, uid?: number, gid?: number): void;
+  writeFile(root: number, rel: string, mode: number, chunks: Buffer[], mtime?: number, uid?: number, gid?: number): void;
+  symlink(root: number, rel: string, target: string, mtime?: number, uid?: number, gid?: number): void;
   link(root: number, rel: string, targetRel: string): void;
-  mkfifo(root: number, rel: string, mode: number): void;
+  mkfifo(root: number, rel: string, mode: number, uid?: number, gid?: number): void;
   finishDir(root: number, rel: string, mode: number, mtime?: number): void;
+  /** a regular file's bytes (at most 4 MiB) */
+  readFile(root: number, rel: string): Buffer;
 }
 
 let buildDir = path.join(__dirname, '..', 'build', 'Release');

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
 import { buildProgram, main } from './main';
+import { setSelfCommand } from './self';
 // Evaluated now, so that a snapshot holds the whole runtime, not only the argument parser.
 import './run/run';
 
@@ -20,10 +21,13 @@ if (startupSnapshot.isBuildingSnapshot()) {
   startupSnapshot.setDeserializeMainFunction(() => {
     // Paths baked in at build time would be wrong for a moved tree: use the blob's location.
     const blob = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);
-    useNativeBuild(nativeBuildFrom(path.dirname(path.resolve(blob ?? __filename))));
+    const dist = path.dirname(path.resolve(blob ?? __filename));
+    useNativeBuild(nativeBuildFrom(dist));
+    setSelfCommand(blob ? [process.execPath, `--snapshot-blob=${blob}`, '--'] : [process.execPath, path.join(dist, 'minictl.js')]);
     void main([process.argv[0], 'minictl', ...process.argv.slice(1)], program);
   });
 } else {
   useNativeBuild(nativeBuildFrom(__dirname));
+  setSelfCommand([process.execPath, __filename]);
   void main(process.argv);
 }

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerDoctor } from './doctor/command';
+import { registerInternal } from './internal/command';
 import { error } from './output';
 import { registerRun } from './run/command';
 import { registerUnshare } from './unshare/command';
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRun(program);
   registerUnshare(program);
+  registerDoctor(program);
+  registerInternal(program);
   return program;
 }
 

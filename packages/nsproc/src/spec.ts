@@ -108,5 +108,14 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
     if (spec.linux[field].length === 0) throw new SpecError(`linux.${field} must not be empty`, `linux.${field}`);
   if (spec.root.readonly !== (spec.minictl.rootMode === 'readonly'))
     throw new SpecError('root.readonly must agree with minictl.rootMode', 'root.readonly');
+  const u = spec.process.user;
+  const mapped = (maps: IdMapping[], id: number) => maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
+  if (!mapped(spec.linux.uidMappings, u.uid))
+    throw new SpecError(`process.user.uid ${u.uid} is not mapped in the container's user namespace (map a subuid range, e.g. --userns=subuid)`, 'process.user.uid');
+  for (const g of [u.gid, ...(u.additionalGids ?? [])])
+    if (!mapped(spec.linux.gidMappings, g))
+      throw new SpecError(`group ${g} is not mapped in the container's user namespace (map a subgid range, e.g. --userns=subuid)`, 'process.user.gid');
+  if ((u.additionalGids?.length ?? 0) > 0 && spec.minictl.setgroups !== 'allow')
+    throw new SpecError('supplementary groups need setgroups allowed (a subgid range with --setgroups allow)', 'process.user.additionalGids');
   return spec;
 }

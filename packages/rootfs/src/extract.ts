@@ -8,6 +8,13 @@ export interface ExtractResult {
   entries: number;
   /** Device nodes cannot be created in a user namespace; they are skipped and counted. */
   skippedDevices: number;
+  /** Members whose owner is not mapped in the user namespace, left owned by its root. */
+  unmappedOwners: number;
+}
+
+export interface ExtractOptions {
+  /** Keep the archive's owners (only meaningful inside a user namespace, as its root). */
+  owners?: boolean;
 }
 
 interface PendingDir {
@@ -21,12 +28,12 @@ interface PendingDir {
  * native primitives, which resolve paths inside the root, so a symlink planted by an earlier
  * member is followed only within the image.
  */
-export async function extractTar(input: Readable, rootDir: string): Promise<ExtractResult> {
+export async function extractTar(input: Readable, rootDir: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
   const fsx = fsAddon();
   const root = fsx.openRoot(rootDir);
   // Keyed by path: a later member replacing a directory drops its pending metadata.
   const dirs = new Map<string, PendingDir>();
-  const result: ExtractResult = { entries: 0, skippedDevices: 0 };
+  const result: ExtractResult = { entries: 0, skippedDevices: 0, unmappedOwners: 0 };
   const extract = tar.extract();
   try {
     const done = new Promise<void>((resolve, reject) => {
@@ -70,20 +77,20 @@ export async function extractTar(input: Readable, rootDir: string): Promise<Extr
       case 'file':
       case 'contiguous-file':
         if (rel === '') throw new ImageError('archive member names the image root as a file', 'extract');
-        fsx.writeFile(root, rel, mode, chunks, mtime);
+        owned(h, (uid, gid) => fsx.writeFile(root, rel, mode, chunks, mtime, uid, gid));
         return;
       case 'directory':
-        if (rel !== '') fsx.mkdir(root, rel, mode);
+        if (rel !== '') owned(h, (uid, gid) => fsx.mkdir(root, rel, mode, uid, gid));
         dirs.set(rel, { rel, mode, mtime });
         return;
       case 'symlink':
-        fsx.symlink(root, rel, h.linkname ?? '', mtime);
+        owned(h, (uid, gid) => fsx.symlink(root, rel, h.linkname ?? '', mtime, uid, gid));
         return;
       case 'link':
         fsx.link(root, rel, entryPath(h.linkname ?? ''));
         return;
       case 'fifo':
-        fsx.mkfifo(root, rel, mode);
+        owned(h, (uid, gid) => fsx.mkfifo(root, rel, mode, uid, gid));
         return;
       case 'character-device':
       case 'block-device':
@@ -92,6 +99,18 @@ export async function extractTar(input: Readable, rootDir: string): Promise<Extr
       default:
         // pax and GNU long-name headers are consumed by tar-stream; anything else is metadata.
         result.entries--;
+    }
+  }
+
+  /** Create with the member's owner; an id the namespace does not map (EINVAL) stays root's. */
+  function owned(h: tar.Header, create: (uid?: number, gid?: number) => void): void {
+    if (!opts.owners) return create();
+    try {
+      create(h.uid ?? 0, h.gid ?? 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      result.unmappedOwners++;
+      create();
     }
   }
 }

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageError } from './errors';
 import type { Store } from './store';
+import type { ExtractOptions } from './extract';
+import type { UnpackResult } from './unpack';
 
 export interface Image {
   /** sha256 of the archive as given */
@@ -10,8 +12,21 @@ export interface Image {
   rootfs: string;
 }
 
+/**
+ * Unpacks an archive into a new directory. The default runs here, as the caller; under a
+ * subordinate-id mapping the caller supplies one that runs inside that user namespace, as
+ * its root, so that the archive's owners are kept (and that also removes its own partial
+ * tree on failure, which the caller could not).
+ */
+export type Unpacker = (archive: string, dest: string) => Promise<UnpackResult>;
+
 export interface ImportOptions {
   warn?: (line: string) => void;
+  /** Names the id mapping an unpacker works under; trees of different mappings are kept apart. */
+  mappingKey?: string;
+  unpacker?: Unpacker;
+  /** removes a tree the unpacker made (for trees owned by subordinate ids) */
+  remover?: (dir: string) => Promise<void>;
 }
 
 interface IndexEntry {
@@ -32,7 +47,7 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   const st = statArchive(abs);
   const known = readIndex(store)[abs];
   if (known && sameFile(known, st)) {
-    const image = imageAt(store, known.digest);
+    const image = imageAt(store, known.digest, opts.mappingKey);
     if (fs.existsSync(image.rootfs)) return image;
   }
   fs.mkdirSync(store.images, { recursive: true, mode: 0o700 });
@@ -40,22 +55,26 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   removeStaleTemps(store);
   const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
   try {
-    // Loaded here, not at start-up: a cached image needs neither zlib, crypto nor tar.
-    const { unpack } = await import('./unpack.js');
-    const { digest, skippedDevices } = await unpack(abs, path.join(tmp, 'rootfs'));
+    const { digest, skippedDevices, unmappedOwners } = await (opts.unpacker ?? unpackHere)(abs, path.join(tmp, 'rootfs'));
     if (skippedDevices > 0)
       opts.warn?.(`skipped ${skippedDevices} device node${skippedDevices === 1 ? '' : 's'} (a user namespace cannot create them; /dev is provided at run time)`);
-    const image = imageAt(store, digest);
+    if (unmappedOwners > 0)
+      opts.warn?.(`${unmappedOwners} archive member${unmappedOwners === 1 ? ' is' : 's are'} owned by ids outside your subordinate range; left owned by root`);
+    const image = imageAt(store, digest, opts.mappingKey);
+    fs.mkdirSync(path.dirname(image.rootfs), { recursive: true, mode: 0o700 });
     try {
-      fs.renameSync(tmp, path.dirname(image.rootfs));
+      fs.renameSync(path.join(tmp, 'rootfs'), image.rootfs);
     } catch (e) {
       // Another run unpacked the same archive first: theirs is as good as ours.
       if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
-      removeTree(tmp);
+      await (opts.remover ?? removeHere)(path.join(tmp, 'rootfs'));
     }
+    removeTree(tmp);
     recordIndex(store, abs, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, digest });
     return image;
   } catch (e) {
+    const partial = path.join(tmp, 'rootfs');
+    if (fs.existsSync(partial)) await (opts.remover ?? removeHere)(partial);
     removeTree(tmp);
     throw e;
   }
@@ -74,8 +93,23 @@ function statArchive(abs: string): fs.Stats {
   return st;
 }
 
-function imageAt(store: Store, digest: string): Image {
-  return { digest, rootfs: path.join(store.images, digest, 'rootfs') };
+function imageAt(store: Store, digest: string, mappingKey?: string): Image {
+  return { digest, rootfs: path.join(store.images, digest, mappingKey ? `rootfs-${mappingKey}` : 'rootfs') };
+}
+
+/** Unpack an archive into dest (created here), hashing it in the same pass. */
+export async function unpackArchive(archive: string, dest: string, opts: ExtractOptions = {}): Promise<UnpackResult> {
+  // Loaded here, not at start-up: a cached image needs neither zlib, crypto nor tar.
+  const { unpack } = await import('./unpack.js');
+  return unpack(archive, dest, opts);
+}
+
+function unpackHere(archive: string, dest: string): Promise<UnpackResult> {
+  return unpackArchive(archive, dest);
+}
+
+async function removeHere(dir: string): Promise<void> {
+  removeTree(dir);
 }
 
 function sameFile(a: IndexEntry, st: fs.Stats): boolean {
@@ -102,7 +136,12 @@ function recordIndex(store: Store, abs: string, entry: IndexEntry): void {
 function removeStaleTemps(store: Store): void {
   for (const name of fs.readdirSync(store.images)) {
     const m = /^\.tmp-(\d+)-/.exec(name);
-    if (m && !alive(Number(m[1]))) removeTree(path.join(store.images, name));
+    if (!m || alive(Number(m[1]))) continue;
+    try {
+      removeTree(path.join(store.images, name));
+    } catch {
+      // a tree owned by subordinate ids: only a namespaced remover can take it (prune)
+    }
   }
 }
 

@@ -82,6 +82,7 @@ export function mountSteps(input: MountPlanInput): Step[] {
     })),
     { op: Op.PIVOT, args: [newRoot], what: 'pivot_root into the image' },
     ...attach(0, '/proc', true, 'proc', input.mode),
+    ...mkdirFor('/dev', input.mode),
     { op: Op.MOUNT, args: ['tmpfs', '/dev', 'tmpfs', String(MS.NOSUID), 'mode=0755,size=65536k'], what: 'mount tmpfs on /dev' },
     ...DEV_NODES.flatMap((n, i): Step[] => [
       { op: Op.MKFILE, args: [`/dev/${n}`], what: `create /dev/${n}` },

@@ -3,10 +3,17 @@ import * as fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { decompressor, sniffCompression } from './compression';
 import { ImageError } from './errors';
-import { extractTar } from './extract';
+import { extractTar, type ExtractOptions } from './extract';
+
+export interface UnpackResult {
+  /** sha256 of the archive */
+  digest: string;
+  skippedDevices: number;
+  unmappedOwners: number;
+}
 
 /** Unpack an archive into rootfs (created here), hashing it in the same pass. */
-export async function unpack(abs: string, rootfs: string): Promise<{ digest: string; skippedDevices: number }> {
+export async function unpack(abs: string, rootfs: string, opts: ExtractOptions = {}): Promise<UnpackResult> {
   fs.mkdirSync(rootfs, { mode: 0o755 });
   const fd = fs.openSync(abs, 'r');
   const head = Buffer.alloc(8);
@@ -25,11 +32,11 @@ export async function unpack(abs: string, rootfs: string): Promise<{ digest: str
     const decoded = input.pipe(decompressor(compression));
     decoded.on('error', (e) => tee.destroy(e));
     decoded.pipe(tee);
-    const { skippedDevices } = await extractTar(tee, rootfs);
+    const { skippedDevices, unmappedOwners } = await extractTar(tee, rootfs, opts);
     // tar-stream stops at the end-of-archive marker; hash whatever padding follows too.
     input.unpipe();
     await drained(input);
-    return { digest: hash.digest('hex'), skippedDevices };
+    return { digest: hash.digest('hex'), skippedDevices, unmappedOwners };
   } catch (e) {
     // A refused archive must not keep its file open (a paused stream never closes itself).
     input.destroy();

@@ -2,7 +2,10 @@
 // Generates src/syscalls.ts from the kernel UAPI headers installed on the
 // machine (Debian's linux-libc-dev), so that building minictl needs no headers.
 //
-//   node scripts/gen-syscalls.mjs [INCLUDE_DIR]      (default /usr/include)
+//   node scripts/gen-syscalls.mjs [--check] [INCLUDE_DIR]   (default /usr/include)
+//
+// --check writes nothing and exits 1 when src/syscalls.ts differs from what
+// the headers give (the unit tests run it when the headers are installed).
 //
 // x86_64:  <arch include>/asm/unistd_64.h, plain "#define __NR_name N" lines.
 // aarch64: asm-generic/unistd.h, the generic table that arm64 includes from its
@@ -27,7 +30,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const include = process.argv[2] ?? "/usr/include";
+const argv = process.argv.slice(2);
+const check = argv[0] === "--check";
+const include = (check ? argv[1] : argv[0]) ?? "/usr/include";
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "src", "syscalls.ts");
 
@@ -277,5 +282,10 @@ export const OTHER_ARCH_SYSCALLS: readonly string[] = Object.freeze([
 ${wrap(names)}
 ]);
 `;
+if (check) {
+  const same = readFileSync(out, "utf8") === text;
+  console.log(same ? `${out} is up to date` : `${out} differs from the headers: run node scripts/gen-syscalls.mjs`);
+  process.exit(same ? 0 : 1);
+}
 writeFileSync(out, text);
 console.log(`wrote ${out}: x86_64 ${x86_64.size}, aarch64 ${aarch64.size}, other ${names.length}`);

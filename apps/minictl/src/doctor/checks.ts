@@ -412,7 +412,7 @@ export function checkOverlay(f: HostFacts): CheckResult {
       return {
         id: 'overlay',
         status: 'warn',
-        summary: `mounts in a user namespace, but ${f.noOverlayMarker} (left by an earlier failure) makes ${copies}`,
+        summary: `mounts in a user namespace, but ${f.noOverlayMarker} (left by an earlier failure) makes runs copy the image instead`,
         remedy: `rm ${f.noOverlayMarker}`,
       };
     return { id: 'overlay', status: 'ok', summary: 'mounts in a user namespace (userxattr)' };

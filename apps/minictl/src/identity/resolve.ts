@@ -56,7 +56,7 @@ export function resolveIdentity(opts: IdentityOptions, who: Identity = currentUs
     uidMappings: toMappings(maps.uidMap),
     gidMappings: toMappings(maps.gidMap),
     useIdHelpers: maps.useHelpers,
-    setgroups: pickSetgroups(setgroups, maps.useHelpers),
+    setgroups: pickSetgroups(setgroups, maps.gidMap, who.gid),
     notice,
   };
 }
@@ -76,13 +76,20 @@ function explicit(opts: IdentityOptions, who: Identity, setgroups: 'allow' | 'de
     uidMappings: toMappings(uidMap),
     gidMappings: toMappings(gidMap),
     useIdHelpers: !direct,
-    setgroups: pickSetgroups(setgroups, !direct),
+    setgroups: pickSetgroups(setgroups, gidMap, who.gid),
   };
 }
 
-/** Ranges come with setgroups allowed (supplementary groups work); a direct gid_map needs deny. */
-function pickSetgroups(given: 'allow' | 'deny' | undefined, helpers: boolean): 'allow' | 'deny' {
-  return given ?? (helpers ? 'allow' : 'deny');
+/**
+ * A gid range comes with setgroups allowed, so supplementary groups work. Mapping only one's
+ * own gid needs deny: the kernel demands it of a direct write, and newgidmap forces it (the
+ * setgroups escape of CVE-2018-7169).
+ */
+function pickSetgroups(given: 'allow' | 'deny' | undefined, gidMap: IdMap, gid: number): 'allow' | 'deny' {
+  const selfOnly = isSelfOnly(gidMap, gid);
+  if (given === 'allow' && selfOnly)
+    throw new UsageError('setgroups cannot be allowed when only your own gid is mapped: map a subgid range (--userns=subuid or --gidmap)');
+  return given ?? (selfOnly ? 'deny' : 'allow');
 }
 
 /** Both /etc/subuid and /etc/subgid name the owner by login name or by uid (subgid(5)). */

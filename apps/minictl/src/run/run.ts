@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isatty } from 'node:tty';
-import { compilePlan, launch, LaunchError, validateSpec } from '@minictl/nsproc';
-import { importImage, removeTree, storeFor, type RootMode, type Store } from '@minictl/rootfs';
+import { compilePlan, launch, LaunchError, validateSpec, type IdMapping } from '@minictl/nsproc';
+import { importImage, removeTree, resolveUser, storeFor, type RootMode, type Store } from '@minictl/rootfs';
+import { treeTools, type TreeTools } from '../identity/namespaced';
+import { resolveIdentity, type ResolvedIdentity } from '../identity/resolve';
 import { explainUsernsRefusal } from '../diagnose';
-import { warn } from '../output';
+import { notice, warn } from '../output';
 import { UsageError } from './parse';
 import { specFromOptions, type RunOptions } from './spec-from-options';
 
@@ -20,15 +22,23 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   const image = opts.rootfs ? undefined : positional[0];
   const rest = opts.rootfs ? positional : positional.slice(1);
   if (!opts.rootfs && !image) throw new UsageError('missing IMAGE: minictl run [options] IMAGE [COMMAND [ARG...]]');
-  const rootfs = opts.rootfs ? checkRootfs(opts.rootfs) : (await importImage(image!, store, { warn })).rootfs;
+  const identity = resolveIdentity(opts);
+  if (identity.notice) notice(identity.notice);
+  requireOwnIds(identity);
+  const trees = treeTools(identity);
+  const rootfs = opts.rootfs
+    ? checkRootfs(opts.rootfs)
+    : (await importImage(image!, store, { warn, mappingKey: trees.mappingKey, unpacker: trees.unpacker, remover: trees.remover })).rootfs;
   const args = rest.length > 0 ? rest : ['/bin/sh'];
   const terminal = opts.tty ?? (isatty(0) && isatty(1));
   const id = newContainerId();
 
+  // keep-id exists to run as oneself: that is its default user.
+  const userSpec = opts.user ?? (opts.userns === 'keep-id' ? `${process.getuid!()}:${process.getgid!()}` : undefined);
+  const user = userSpec === undefined ? undefined : resolveUser(rootfs, userSpec);
+
   const start = async (rootMode: RootMode, lower: string) => {
-    const spec = validateSpec(
-      specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, uid: process.getuid!(), gid: process.getgid!() }),
-    );
+    const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user }));
     fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
     const steps = compilePlan(spec, { scratch: store.mnt });
     return launch(spec, steps, { warn: (step, errno) => warn(fallbackWarning(step.what, errno)) });
@@ -45,19 +55,22 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
       fs.writeFileSync(marker, `${e.errno}\n`);
     }
   }
-  return withCopy(store, id, rootfs, (copy) => start('bind', copy));
+  return withCopy(store, id, rootfs, trees, (copy) => start('bind', copy));
 }
 
 /** The fallback writable view: a private copy of the image, removed when the run ends. */
-async function withCopy<T>(store: Store, id: string, rootfs: string, fn: (copy: string) => Promise<T>): Promise<T> {
-  const copy = path.join(store.root, 'containers', id, 'rootfs');
-  fs.cpSync(rootfs, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+async function withCopy<T>(store: Store, id: string, rootfs: string, trees: TreeTools, fn: (copy: string) => Promise<T>): Promise<T> {
+  const dir = path.join(store.root, 'containers', id);
+  const copy = path.join(dir, 'rootfs');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await trees.copier(rootfs, copy);
   try {
     return await fn(copy);
   } catch (e) {
     throw explain(e);
   } finally {
-    removeTree(path.dirname(copy));
+    await trees.remover(copy);
+    removeTree(dir);
   }
 }
 
@@ -69,6 +82,14 @@ function newContainerId(): string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('node:crypto') as typeof import('node:crypto')).randomBytes(16).toString('hex');
   }
+}
+
+/** The image cache belongs to the caller: a container that does not map them cannot read it. */
+function requireOwnIds(identity: ResolvedIdentity): void {
+  const covers = (maps: IdMapping[], id: number) => maps.some((m) => id >= m.hostID && id < m.hostID + m.size);
+  const [uid, gid] = [process.getuid!(), process.getgid!()];
+  if (!covers(identity.uidMappings, uid) || !covers(identity.gidMappings, gid))
+    throw new UsageError(`the id maps must include your own uid ${uid} and gid ${gid}, which own the image cache`);
 }
 
 /** Root of the initial user namespace (root inside someone else's user namespace is fine). */

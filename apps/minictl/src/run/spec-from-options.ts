@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
 import type { ContainerSpec } from '@minictl/nsproc';
-import type { RootMode } from '@minictl/rootfs';
+import type { ImageUser, RootMode } from '@minictl/rootfs';
+import type { ResolvedIdentity } from '../identity/resolve';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from './parse';
 
 export interface RunOptions {
@@ -18,6 +19,11 @@ export interface RunOptions {
   securebits?: string;
   /** commander's value of the negatable --no-new-privs <bool>: true unless given */
   newPrivs: boolean | string;
+  user?: string;
+  userns?: string;
+  uidmap?: string;
+  gidmap?: string;
+  setgroups?: string;
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -29,8 +35,9 @@ export interface SpecInputs {
   args: string[];
   opts: RunOptions;
   terminal: boolean;
-  uid: number;
-  gid: number;
+  identity: ResolvedIdentity;
+  /** --user resolved in the image; root when absent */
+  user?: ImageUser;
   hostEnv?: NodeJS.ProcessEnv;
 }
 
@@ -38,18 +45,19 @@ export interface SpecInputs {
 export function specFromOptions(i: SpecInputs): ContainerSpec {
   const hostEnv = i.hostEnv ?? process.env;
   const hostname = i.opts.hostname ?? i.id.slice(0, 12);
-  const defaults = [`PATH=${DEFAULT_PATH}`, 'HOME=/root', `HOSTNAME=${hostname}`];
+  const user = i.user ?? { uid: 0, gid: 0, additionalGids: [], home: '/root' };
+  const defaults = [`PATH=${DEFAULT_PATH}`, `HOME=${user.home}`, `HOSTNAME=${hostname}`];
   if (i.terminal) defaults.push(`TERM=${hostEnv.TERM || 'xterm'}`);
   const files = i.opts.envFile.flatMap((f) => parseEnvFile(readText(f), f, hostEnv));
   const flags = i.opts.env.map((e) => parseEnvArg(e, hostEnv)).filter((e): e is string => e !== undefined);
   const cwd = i.opts.workdir ?? '/';
-  const caps = resolveRunPolicy({ capAdd: i.opts.capAdd, capDrop: i.opts.capDrop, rootUser: true });
+  const caps = resolveRunPolicy({ capAdd: i.opts.capAdd, capDrop: i.opts.capDrop, rootUser: user.uid === 0 });
   if (!cwd.startsWith('/')) throw new UsageError(`--workdir must be an absolute path inside the container, got ${JSON.stringify(cwd)}`);
   return {
     ociVersion: '1.2.0',
     process: {
       terminal: i.terminal,
-      user: { uid: 0, gid: 0 },
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
       args: i.args,
       env: mergeEnv(defaults, files, flags),
       cwd,
@@ -67,14 +75,14 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
     mounts: i.opts.volume.map((v) => parseVolume(v)),
     linux: {
       namespaces: ['user', 'mount', 'pid', 'uts', 'ipc', 'network'].map((type) => ({ type }) as { type: 'user' }),
-      uidMappings: [{ containerID: 0, hostID: i.uid, size: 1 }],
-      gidMappings: [{ containerID: 0, hostID: i.gid, size: 1 }],
+      uidMappings: i.identity.uidMappings,
+      gidMappings: i.identity.gidMappings,
     },
     minictl: {
       init: i.opts.init,
       rootMode: i.rootMode,
-      setgroups: 'deny',
-      useIdHelpers: false,
+      setgroups: i.identity.setgroups,
+      useIdHelpers: i.identity.useIdHelpers,
       securebits: i.opts.securebits === undefined ? undefined : parseSecurebits(i.opts.securebits),
     },
   };
