@@ -19,7 +19,7 @@ int get_caps(struct capsets *c) {
   return 0;
 }
 
-enum { E = 1, I = 2, P = 4 }; /* libcap's numbering of flag combinations */
+enum { E = 1, P = 2, I = 4 }; /* libcap's numbering of flag combinations */
 
 static void flag_text(int combo, char *out) {
   char *o = out;

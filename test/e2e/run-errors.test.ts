@@ -79,7 +79,7 @@ describe('minictl run: bad input', () => {
     // user.max_user_namespaces is per user namespace: forbid them inside one of our own.
     const nested = spawnSync(
       'unshare',
-      ['-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'sh', CLI, 'run', testImage(), 'true'],
+      ['-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"', 'sh', CLI, 'run', '--userns', 'root', testImage(), 'true'],
       { env: box.env, encoding: 'utf8' },
     );
     expect(nested.status).toBe(125);

@@ -11,7 +11,7 @@ describe('minictl run: fallbacks when the kernel says no', () => {
     // An over-mounted /proc/sys in our own namespaces makes the kernel refuse a fresh procfs.
     const r = spawnSync(
       'unshare',
-      ['-Urm', 'sh', '-c', 'mount -t tmpfs none /proc/sys && exec "$@"', 'sh', CLI, 'run', testImage(), 'sh', '-c', 'head -1 /proc/self/status; echo $$'],
+      ['-Urm', 'sh', '-c', 'mount -t tmpfs none /proc/sys && exec "$@"', 'sh', CLI, 'run', '--userns', 'root', testImage(), 'sh', '-c', 'head -1 /proc/self/status; echo $$'],
       { env: box.env, encoding: 'utf8' },
     );
     expect(r.status).toBe(0);
@@ -24,7 +24,7 @@ describe('minictl run: fallbacks when the kernel says no', () => {
   it('uses a per-run copy of the image where overlayfs is unavailable, and removes it', () => {
     box.sh('true');
     fs.writeFileSync(path.join(box.data, 'minictl', 'no-overlay'), 'EINVAL\n');
-    const rootfs = path.join(box.imagesDir, box.images()[0], 'rootfs');
+    const rootfs = box.trees()[0];
     const out = box.sh('grep " / " /proc/self/mounts | cut -d" " -f3; echo x > /bin/copied; cat /bin/copied');
     expect(out.trim().split('\n')).toEqual([expect.not.stringMatching(/^overlay$/), 'x']);
     expect(fs.existsSync(path.join(rootfs, 'bin', 'copied'))).toBe(false);

@@ -15,7 +15,7 @@ describe('minictl run: filesystem', () => {
     const images = box.images();
     expect(images).toHaveLength(1);
     expect(images[0]).toMatch(/^[0-9a-f]{64}$/);
-    const rootfs = path.join(box.imagesDir, images[0], 'rootfs');
+    const rootfs = box.trees()[0];
     const ino = fs.statSync(rootfs).ino;
     const bin = fs.statSync(path.join(rootfs, 'bin', 'busybox')).mtimeMs;
     box.sh('true');
@@ -26,7 +26,7 @@ describe('minictl run: filesystem', () => {
 
   it('gives each run a private writable layer: the cache and later runs never see its writes', () => {
     box.sh('true');
-    const rootfs = path.join(box.imagesDir, box.images()[0], 'rootfs');
+    const rootfs = box.trees()[0];
     const before = treeListing(rootfs);
     box.sh('echo x > /written && rm /etc/passwd && mkdir /newdir && echo y > /bin/extra');
     expect(treeListing(rootfs)).toEqual(before);
@@ -68,7 +68,7 @@ describe('minictl run: filesystem', () => {
 
   it('runs an unpacked directory with --rootfs without changing it', () => {
     box.sh('true');
-    const rootfs = path.join(box.imagesDir, box.images()[0], 'rootfs');
+    const rootfs = box.trees()[0];
     const before = treeListing(rootfs);
     const r = box.run(['run', '--rootfs', rootfs, 'sh', '-c', 'touch /made-here && ls /made-here']);
     expect(r.status).toBe(0);

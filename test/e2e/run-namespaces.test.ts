@@ -8,8 +8,8 @@ const uid = process.getuid!();
 const gid = process.getgid!();
 
 describe('minictl run: identity and namespaces', () => {
-  it('is root inside, mapped to the calling user only', () => {
-    const out = box.sh('id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups');
+  it('is root inside, mapped to the calling user only, with --userns root', () => {
+    const out = box.sh('id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups', ['--userns', 'root']);
     const [u, g, uidMap, gidMap, setgroups] = out.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
     expect(u).toBe('0');
     expect(g).toBe('0');
@@ -69,7 +69,7 @@ describe('minictl run: identity and namespaces', () => {
 
   it('never propagates its mounts to the host', () => {
     const hostBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-    box.sh('mkdir -p /mnt/x && mount -t tmpfs none /mnt/x && grep -q /mnt/x /proc/self/mountinfo');
+    box.sh('mkdir -p /mnt/x && mount -t tmpfs none /mnt/x && grep -q /mnt/x /proc/self/mountinfo', ['--cap-add', 'SYS_ADMIN']);
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostBefore);
   });
 

@@ -44,6 +44,11 @@ export class Sandbox {
     return fs.existsSync(this.imagesDir) ? fs.readdirSync(this.imagesDir) : [];
   }
 
+  /** Every unpacked tree: images/<digest>/rootfs (own ids) or rootfs-<mapping> (a range). */
+  trees(): string[] {
+    return this.images().flatMap((d) => fs.readdirSync(path.join(this.imagesDir, d)).map((t) => path.join(this.imagesDir, d, t)));
+  }
+
   run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): Result {
     const r = spawnSync(CLI, args, {
       env: { ...this.env, ...opts.env },
@@ -77,6 +82,51 @@ export function testImage(): string {
     image = out;
   }
   return image;
+}
+
+let probe: string | undefined;
+/** test/programs/capprobe.c, compiled static (it runs inside busybox images). */
+export function capProbe(): string {
+  if (!probe) {
+    const out = path.join(tempDir('minictl-probe-'), 'capprobe');
+    execFileSync('gcc', ['-static', '-O2', '-o', out, path.join(REPO, 'test', 'programs', 'capprobe.c')]);
+    probe = out;
+  }
+  return probe;
+}
+
+/** This user's first subordinate range, as /etc/subuid (or subgid) grants it. */
+export function subRange(kind: 'uid' | 'gid'): { start: number; count: number } {
+  const me = os.userInfo();
+  for (const line of fs.readFileSync(`/etc/sub${kind}`, 'utf8').split('\n')) {
+    const [owner, start, count] = line.split(':');
+    if (owner === me.username || owner === String(me.uid)) return { start: Number(start), count: Number(count) };
+  }
+  throw new Error(`the test user has no /etc/sub${kind} range: run the suite through test/run-e2e.sh`);
+}
+
+/**
+ * An image whose files have several owners (built with GNU tar's --owner/--group, no root
+ * needed): /etc/shadow 0:42, /home/u 1000:1000, a user "u" in groups u and staff.
+ */
+export function ownedImage(): string {
+  const dir = tempDir('minictl-owned-');
+  const root = path.join(dir, 'rootfs');
+  for (const d of ['bin', 'etc', 'home/u', 'tmp']) fs.mkdirSync(path.join(root, d), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+  for (const a of ['sh', 'ls', 'stat', 'id', 'su', 'cat', 'touch', 'echo', 'chown', 'grep'])
+    fs.symlinkSync('busybox', path.join(root, 'bin', a));
+  fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000:u:/home/u:/bin/sh\n');
+  fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\nshadow:x:42:\nstaff:x:50:u\nu:x:1000:\n');
+  fs.writeFileSync(path.join(root, 'etc', 'shadow'), 'root:*:1::::::\n');
+  fs.chmodSync(path.join(root, 'etc', 'shadow'), 0o640);
+  const out = path.join(dir, 'owned.tar');
+  const tar = (args: string[]) => execFileSync('tar', ['--numeric-owner', ...args]);
+  tar(['-C', root, '--owner=0', '--group=0', '--exclude=./etc/shadow', '--exclude=./home/u', '-cf', out, '.']);
+  tar(['-C', root, '--owner=0', '--group=42', '-rf', out, './etc/shadow']);
+  tar(['-C', root, '--owner=1000', '--group=1000', '-rf', out, './home/u']);
+  return out;
 }
 
 /** Wait until predicate() holds, polling; throws after timeoutMs. */

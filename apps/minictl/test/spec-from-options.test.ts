@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { validateSpec } from '@minictl/nsproc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/run/parse';
+import type { ResolvedIdentity } from '../src/identity/resolve';
 import { DEFAULT_PATH, specFromOptions, type RunOptions, type SpecInputs } from '../src/run/spec-from-options';
 
 const ID = '0123456789abcdef0123456789abcdef';
@@ -14,12 +15,20 @@ function inputs(opts: Partial<RunOptions> = {}, over: Partial<SpecInputs> = {}):
     rootfs: '/data/images/abc/rootfs',
     rootMode: 'overlay',
     args: ['/bin/sh', '-c', 'true'],
-    opts: { env: [], envFile: [], volume: [], init: true, ...opts },
+    opts: { env: [], envFile: [], volume: [], init: true, capAdd: [], capDrop: [], newPrivs: true, ...opts },
     terminal: false,
-    uid: 1000,
-    gid: 1001,
+    identity: selfIdentity(1000, 1001),
     hostEnv: {},
     ...over,
+  };
+}
+
+function selfIdentity(uid: number, gid: number): ResolvedIdentity {
+  return {
+    uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
+    gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+    useIdHelpers: false,
+    setgroups: 'deny',
   };
 }
 
@@ -139,15 +148,23 @@ describe('specFromOptions: namespaces, ids, root', () => {
     );
   });
 
-  it('maps container root to the caller: one uid and one gid', () => {
-    const { linux } = specFromOptions(inputs({}, { uid: 1234, gid: 5678 }));
-    expect(linux.uidMappings).toEqual([{ containerID: 0, hostID: 1234, size: 1 }]);
-    expect(linux.gidMappings).toEqual([{ containerID: 0, hostID: 5678, size: 1 }]);
+  it('takes the id maps, setgroups and the helper choice from the resolved identity', () => {
+    const identity: ResolvedIdentity = {
+      uidMappings: [{ containerID: 0, hostID: 1234, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 5678, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }],
+      useIdHelpers: true,
+      setgroups: 'allow',
+    };
+    const spec = specFromOptions(inputs({}, { identity }));
+    expect(spec.linux.uidMappings).toEqual(identity.uidMappings);
+    expect(spec.linux.gidMappings).toEqual(identity.gidMappings);
+    expect(spec.minictl.useIdHelpers).toBe(true);
+    expect(spec.minictl.setgroups).toBe('allow');
   });
 
   it('runs the command as root in the container with no_new_privs', () => {
     const proc = specFromOptions(inputs()).process;
-    expect(proc.user).toEqual({ uid: 0, gid: 0 });
+    expect(proc.user).toEqual({ uid: 0, gid: 0, additionalGids: [] });
     expect(proc.noNewPrivileges).toBe(true);
     expect(proc.args).toEqual(['/bin/sh', '-c', 'true']);
     expect(proc.terminal).toBe(false);
@@ -156,7 +173,7 @@ describe('specFromOptions: namespaces, ids, root', () => {
   it('carries the root mode, init and single-map settings', () => {
     const spec = specFromOptions(inputs({ init: false }, { rootMode: 'bind' }));
     expect(spec.root).toEqual({ path: '/data/images/abc/rootfs', readonly: false });
-    expect(spec.minictl).toEqual({ init: false, rootMode: 'bind', setgroups: 'deny', useIdHelpers: false });
+    expect(spec.minictl).toEqual({ init: false, rootMode: 'bind', setgroups: 'deny', useIdHelpers: false, securebits: undefined });
   });
 
   it('marks the root read-only in readonly mode', () => {
@@ -168,5 +185,44 @@ describe('specFromOptions: namespaces, ids, root', () => {
   it('builds a spec that validates', () => {
     const spec = specFromOptions(inputs({ env: ['A=1'], workdir: '/tmp' }, { terminal: true }));
     expect(validateSpec(spec)).toBe(spec);
+  });
+});
+
+describe('specFromOptions: privileges', () => {
+  const DOCKER_DEFAULT = [
+    'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_MKNOD', 'CAP_AUDIT_WRITE', 'CAP_SETFCAP',
+  ].sort();
+
+  it("gives root Docker's default set in bounding, permitted and effective, nothing inheritable or ambient", () => {
+    const caps = specFromOptions(inputs()).process.capabilities!;
+    for (const set of [caps.bounding, caps.permitted, caps.effective]) expect([...set].sort()).toEqual(DOCKER_DEFAULT);
+    expect(caps.inheritable).toEqual([]);
+    expect(caps.ambient).toEqual([]);
+  });
+
+  it('applies --cap-drop ALL and --cap-add', () => {
+    expect(specFromOptions(inputs({ capDrop: ['ALL'] })).process.capabilities!.bounding).toEqual([]);
+    const caps = specFromOptions(inputs({ capDrop: ['ALL'], capAdd: ['sys_admin'] })).process.capabilities!;
+    expect(caps.bounding).toEqual(['CAP_SYS_ADMIN']);
+    expect(caps.effective).toEqual(['CAP_SYS_ADMIN']);
+  });
+
+  it('gives a non-root --user no capabilities but keeps the bounding set', () => {
+    const user = { uid: 1000, gid: 1000, additionalGids: [], home: '/home/u' };
+    const spec = specFromOptions(inputs({}, { user }));
+    const caps = spec.process.capabilities!;
+    expect(caps.permitted).toEqual([]);
+    expect(caps.effective).toEqual([]);
+    expect([...caps.bounding].sort()).toEqual(DOCKER_DEFAULT);
+    expect(spec.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [] });
+    expect(spec.process.env).toContain('HOME=/home/u');
+  });
+
+  it('parses --securebits and --no-new-privs', () => {
+    expect(specFromOptions(inputs({ securebits: 'rR' })).minictl.securebits).toBe(3);
+    expect(specFromOptions(inputs({ newPrivs: 'false' })).process.noNewPrivileges).toBe(false);
+    expect(specFromOptions(inputs({ newPrivs: 'true' })).process.noNewPrivileges).toBe(true);
+    expect(usageError(() => specFromOptions(inputs({ newPrivs: 'maybe' }))).message).toBe('--no-new-privs takes true or false, got "maybe"');
   });
 });

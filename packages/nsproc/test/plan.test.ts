@@ -101,12 +101,14 @@ describe('compilePlan: process steps', () => {
   });
   const steps = compilePlan(spec, ctx);
 
-  it('ends with CHDIR, ENV, ARGV', () => {
-    expect(steps.slice(-3)).toEqual([
-      { op: Op.CHDIR, args: ['/work/src'], what: 'change directory to /work/src' },
+  it('ends with ENV and ARGV, after the directory change and the credential steps', () => {
+    expect(steps.slice(-2)).toEqual([
       { op: Op.ENV, args: ['PATH=/bin', 'A=1'], what: 'environment' },
       { op: Op.ARGV, args: ['make', '-j4', 'all'], what: 'execute make' },
     ]);
+    const chdir = ops(steps).indexOf(Op.CHDIR);
+    expect(steps[chdir]).toEqual({ op: Op.CHDIR, args: ['/work/src'], what: 'change directory to /work/src' });
+    expect(ops(steps).indexOf(Op.SETRESUID)).toBeGreaterThan(chdir);
   });
 
   it('has exactly one CHDIR, ENV and ARGV', () => {

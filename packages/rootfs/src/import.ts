@@ -55,6 +55,9 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   removeStaleTemps(store);
   const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
   try {
+    // Made here, so that the caller owns the tree's top and can move it into place, whatever
+    // ids the unpacker runs under.
+    fs.mkdirSync(path.join(tmp, 'rootfs'), { mode: 0o755 });
     const { digest, skippedDevices, unmappedOwners } = await (opts.unpacker ?? unpackHere)(abs, path.join(tmp, 'rootfs'));
     if (skippedDevices > 0)
       opts.warn?.(`skipped ${skippedDevices} device node${skippedDevices === 1 ? '' : 's'} (a user namespace cannot create them; /dev is provided at run time)`);

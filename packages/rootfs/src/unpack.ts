@@ -12,9 +12,9 @@ export interface UnpackResult {
   unmappedOwners: number;
 }
 
-/** Unpack an archive into rootfs (created here), hashing it in the same pass. */
+/** Unpack an archive into rootfs (created here if missing), hashing it in the same pass. */
 export async function unpack(abs: string, rootfs: string, opts: ExtractOptions = {}): Promise<UnpackResult> {
-  fs.mkdirSync(rootfs, { mode: 0o755 });
+  fs.mkdirSync(rootfs, { recursive: true, mode: 0o755 });
   const fd = fs.openSync(abs, 'r');
   const head = Buffer.alloc(8);
   fs.readSync(fd, head, 0, head.length, 0);

@@ -52,7 +52,7 @@ describe('extractTar: image contents', () => {
       { name: 'etc/hostname', body: 'box\n' },
       { name: 'etc/localtime', type: 'symlink', linkname: '/usr/share/zoneinfo/UTC' },
     ]);
-    expect(r).toEqual({ entries: 4, skippedDevices: 0 });
+    expect(r).toEqual({ entries: 4, skippedDevices: 0, unmappedOwners: 0 });
   });
 
   it('creates missing parent directories with mode 0755', async () => {
@@ -116,7 +116,7 @@ describe('extractTar: image contents', () => {
     const r = await extract([{ name: 'run/ctl', type: 'fifo', mode: 0o600 }]);
     expect(fs.lstatSync(at('run/ctl')).isFIFO()).toBe(true);
     expect(modeOf('run/ctl')).toBe(0o600);
-    expect(r).toEqual({ entries: 1, skippedDevices: 0 });
+    expect(r).toEqual({ entries: 1, skippedDevices: 0, unmappedOwners: 0 });
   });
 
   it('creates a FIFO with its exact mode, whatever the umask (0666)', async () => {
@@ -130,7 +130,7 @@ describe('extractTar: image contents', () => {
       { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 },
       { name: 'etc/hostname', body: 'box\n' },
     ]);
-    expect(r).toEqual({ entries: 3, skippedDevices: 2 });
+    expect(r).toEqual({ entries: 3, skippedDevices: 2, unmappedOwners: 0 });
     expect(listTree(root)).toEqual(['etc', 'etc/hostname']);
   });
 

@@ -182,14 +182,14 @@ describe('mountSteps root modes', () => {
     expect(created).toEqual([]);
   });
 
-  it.each(['overlay', 'bind'] as const)('%s: creates the mount points of /proc, /tmp, /sys and volumes', (mode) => {
+  it.each(['overlay', 'bind'] as const)('%s: creates the mount points of /proc, /dev, /tmp, /sys and volumes', (mode) => {
     const steps = plan(mode, { volumes: [dirVolume, fileVolume] });
     const pivot = pivotIndex(steps);
     const created = steps
       .slice(pivot + 1)
       .filter((s) => (s.op === Op.MKDIR || s.op === Op.MKFILE) && !s.args[0].startsWith('/dev/'))
       .map((s) => `${s.op === Op.MKDIR ? 'dir' : 'file'} ${s.args[0]}`);
-    expect(created).toEqual(['dir /proc', 'dir /tmp', 'dir /sys', 'dir /src', 'dir /root', 'file /root/.bashrc']);
+    expect(created).toEqual(['dir /proc', 'dir /dev', 'dir /tmp', 'dir /sys', 'dir /src', 'dir /root', 'file /root/.bashrc']);
   });
 });
 

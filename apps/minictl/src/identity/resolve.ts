@@ -47,6 +47,8 @@ export function resolveIdentity(opts: IdentityOptions, who: Identity = currentUs
   const mode = (opts.userns ?? 'auto') as UsernsMode;
   if (!MODES.includes(mode)) throw new UsageError(`--userns takes ${MODES.join(', ')}; got ${JSON.stringify(opts.userns)}`);
   const helpers = mode === 'root' ? { usable: false } : helpersUsable();
+  if ((mode === 'subuid' || mode === 'keep-id') && !helpers.usable)
+    throw new UsageError(`--userns ${mode} needs newuidmap and newgidmap: ${helpers.reason}`);
   const maps =
     mode === 'root'
       ? mapsForMode(mode, who, [], [], false)
