@@ -29,13 +29,16 @@ function which(cmd) {
 
 // Import once: the benchmark is about starting a container from the cache.
 execFileSync(cli, ['run', image, 'true'], { env, stdio: 'inherit' });
+// The unpacked tree: rootfs, or rootfs-<mapping> when unpacked under a subuid range.
 const images = path.join(data, 'minictl', 'images');
-const rootfs = path.join(images, fs.readdirSync(images)[0], 'rootfs');
+const digest = path.join(images, fs.readdirSync(images)[0]);
+const rootfs = path.join(digest, fs.readdirSync(digest)[0]);
 
 const candidates = [
   { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
   { name: 'minictl run IMAGE true', argv: [cli, 'run', image, 'true'] },
   { name: 'minictl run --no-init IMAGE true', argv: [cli, 'run', '--no-init', image, 'true'] },
+  { name: 'minictl run --userns root IMAGE true', argv: [cli, 'run', '--userns', 'root', image, 'true'] },
   which('bwrap') && {
     name: 'bwrap (all namespaces, /proc, /dev)',
     argv: ['bwrap', '--unshare-all', '--die-with-parent', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'],
