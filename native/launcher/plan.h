@@ -33,6 +33,7 @@ enum op {
   OP_CAPEDIT = 24, /* set(p|e|i|b|a) op(+|-) mask_hex: one edit of one capability set */
   OP_SHOWCREDS = 25, /* cap names in number order: print ids, groups, securebits, capabilities */
   OP_SLEEP = 26,   /* seconds */
+  OP_SECCOMP = 27, /* filter_hex: classic BPF (struct sock_filter, host byte order) to install */
   OP_MAX
 };
 

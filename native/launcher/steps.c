@@ -9,6 +9,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -254,6 +256,24 @@ static int sleep_for(const char *secs) {
   return 0;
 }
 
+/* The filter arrives as hex: 16 digits per struct sock_filter, in host byte order. */
+static int install_seccomp(const char *hex) {
+  size_t len = strlen(hex);
+  if (len == 0 || len % 16 != 0 || len / 16 > BPF_MAXINSNS) return errno = EINVAL, -1;
+  unsigned char *bytes = malloc(len / 2);
+  if (!bytes) return -1;
+  for (size_t i = 0; i < len / 2; i++) {
+    char pair[3] = {hex[2 * i], hex[2 * i + 1], 0};
+    bytes[i] = (unsigned char)strtoul(pair, NULL, 16);
+  }
+  struct sock_fprog prog = {.len = (unsigned short)(len / 16), .filter = (struct sock_filter *)bytes};
+  int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+  int e = errno;
+  free(bytes);
+  errno = e;
+  return r;
+}
+
 static int do_rlimit(char **a) {
   struct rlimit rl = {.rlim_cur = (rlim_t)strtoull(a[1], NULL, 10), .rlim_max = (rlim_t)strtoull(a[2], NULL, 10)};
   return setrlimit((int)num(a[0]), &rl);
@@ -285,6 +305,7 @@ static int run_one(const struct step *s, int index) {
   case OP_CAPEDIT: return do_capedit(a[0][0], a[1][0], strtoull(a[2], NULL, 16));
   case OP_SHOWCREDS: return show_creds((const char *const *)a, s->argc);
   case OP_SLEEP: return sleep_for(a[0]);
+  case OP_SECCOMP: return install_seccomp(a[0]);
   default: return 0; /* CONFIG, ARGV, ENV are data, not actions */
   }
 }
@@ -293,7 +314,7 @@ static const unsigned arity[OP_MAX] = {
   [OP_MOUNT] = 5, [OP_FSMOUNT] = 4, [OP_CLONE] = 4, [OP_ATTACH] = 2, [OP_PIVOT] = 1, [OP_MKDIR] = 2,
   [OP_MKFILE] = 1, [OP_SYMLINK] = 2, [OP_HOSTNAME] = 1, [OP_CHDIR] = 1, [OP_BSET] = 1,
   [OP_SECUREBITS] = 1, [OP_SETRESGID] = 3, [OP_SETRESUID] = 3, [OP_CAPSET] = 3, [OP_AMBIENT] = 1, [OP_RLIMIT] = 3,
-  [OP_CAPEDIT] = 3, [OP_SLEEP] = 1,
+  [OP_CAPEDIT] = 3, [OP_SLEEP] = 1, [OP_SECCOMP] = 1,
 };
 
 void steps_run(const struct plan *plan, int err_fd) {

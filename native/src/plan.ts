@@ -30,6 +30,7 @@ export const Op = {
   CAPEDIT: 24,
   SHOWCREDS: 25,
   SLEEP: 26,
+  SECCOMP: 27,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { capToText, parseCapText } from '@minictl/caps';
 import { describe, expect, it } from 'vitest';
-import { capProbe, CLI, Sandbox, statusField, tempDir, testImage } from '../support/harness';
+import { CLI, Sandbox, statusField, tempDir, testImage, testProgram } from '../support/harness';
 
 const box = new Sandbox();
 const DOCKER_DEFAULT = '00000000a80425fb';
@@ -51,7 +51,7 @@ describe('minictl run: securebits', () => {
   const probeDir = () => {
     const dir = tempDir();
     fs.chmodSync(dir, 0o755);
-    fs.copyFileSync(capProbe(), path.join(dir, 'capprobe'));
+    fs.copyFileSync(testProgram('capprobe'), path.join(dir, 'capprobe'));
     fs.chmodSync(path.join(dir, 'capprobe'), 0o4755); // setuid to its owner: root inside
     return dir;
   };

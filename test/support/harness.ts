@@ -84,15 +84,19 @@ export function testImage(): string {
   return image;
 }
 
-let probe: string | undefined;
-/** test/programs/capprobe.c, compiled static (it runs inside busybox images). */
-export function capProbe(): string {
-  if (!probe) {
-    const out = path.join(tempDir('minictl-probe-'), 'capprobe');
-    execFileSync('gcc', ['-static', '-O2', '-o', out, path.join(REPO, 'test', 'programs', 'capprobe.c')]);
-    probe = out;
+const programs = new Map<string, string>();
+/** A test program from test/programs, compiled static (it runs inside busybox images), in a
+ * directory of its own that containers can bind. */
+export function testProgram(name: 'capprobe' | 'sysprobe'): string {
+  let out = programs.get(name);
+  if (!out) {
+    const dir = tempDir(`minictl-${name}-`);
+    fs.chmodSync(dir, 0o755);
+    out = path.join(dir, name);
+    execFileSync('gcc', ['-static', '-O2', '-o', out, path.join(REPO, 'test', 'programs', `${name}.c`)]);
+    programs.set(name, out);
   }
-  return probe;
+  return out;
 }
 
 /** This user's first subordinate range, as /etc/subuid (or subgid) grants it. */

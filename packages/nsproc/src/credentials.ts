@@ -1,5 +1,6 @@
 import { maskOf, SECBITS } from '@minictl/caps';
 import { Op, type Step } from '@minictl/native';
+import { compile } from '@minictl/seccomp';
 import type { ContainerSpec } from './spec';
 
 const hex = (m: bigint) => m.toString(16);
@@ -7,13 +8,16 @@ const hex = (m: bigint) => m.toString(16);
 /**
  * The privilege steps, in the order DESIGN.md §4 requires so that nothing is regained at
  * exec: bounding set, securebits, groups and ids, capability sets, ambient set,
- * no_new_privs. (The launcher restores the dumpable flag and the death signal after them.)
+ * no_new_privs, then the seccomp filter. (The launcher restores the dumpable flag and the
+ * death signal after them.) Without no_new_privs the kernel accepts a filter only from a
+ * holder of CAP_SYS_ADMIN, so it goes first, while the capabilities are all there.
  */
 export function credentialSteps(spec: ContainerSpec): Step[] {
   const p = spec.process;
   const caps = p.capabilities;
   const { uid, gid } = p.user;
-  const steps: Step[] = [];
+  const seccomp = seccompSteps(spec);
+  const steps: Step[] = p.noNewPrivileges ? [] : [...seccomp];
   if (caps) steps.push({ op: Op.BSET, args: [hex(maskOf(caps.bounding))], what: 'drop capabilities from the bounding set' });
 
   // Leaving uid 0 clears the permitted set unless KEEP_CAPS is on; it is cleared again at exec.
@@ -40,6 +44,12 @@ export function credentialSteps(spec: ContainerSpec): Step[] {
       { op: Op.AMBIENT, args: [hex(maskOf(caps.ambient))], what: 'set the ambient capabilities' },
     );
   }
-  if (p.noNewPrivileges) steps.push({ op: Op.NNP, args: [], what: 'set no_new_privs' });
+  if (p.noNewPrivileges) steps.push({ op: Op.NNP, args: [], what: 'set no_new_privs' }, ...seccomp);
   return steps;
+}
+
+function seccompSteps(spec: ContainerSpec): Step[] {
+  const profile = spec.linux.seccomp;
+  if (!profile) return [];
+  return [{ op: Op.SECCOMP, args: [compile(profile).toString('hex')], what: 'install the seccomp filter' }];
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { RootMode } from '@minictl/rootfs';
+import type { SeccompProfile } from '@minictl/seccomp';
 import type { CredAction } from './actions';
 import { SpecError } from './errors';
 
@@ -56,6 +57,8 @@ export interface LinuxSpec {
   namespaces: { type: NamespaceType }[];
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
+  /** the OCI linux.seccomp profile; absent: unconfined */
+  seccomp?: SeccompProfile;
 }
 
 export interface MinictlSpec {

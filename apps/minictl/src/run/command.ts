@@ -24,6 +24,7 @@ export function registerRun(program: Command): void {
     .option('--cap-add <cap>', 'add a capability, or ALL (repeatable)', collect, [])
     .option('--cap-drop <cap>', 'drop a capability, or ALL (repeatable)', collect, [])
     .option('--securebits <letters>', 'securebits to set: r R s S k K a A (e.g. rR = NOROOT and its lock), 0, or a number')
+    .option('--seccomp <profile>', 'seccomp: default, unconfined, or an OCI/Docker profile JSON file', 'default')
     .addOption(new Option('--no-new-privs <bool>', 'set no_new_privs (default true; --no-new-privs=false to leave it off)'))
     .addOption(new Option('-t, --tty', 'give the container a terminal (default: when stdin and stdout are terminals)'))
     .addOption(new Option('-T, --no-tty', 'never give the container a terminal'))

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
 import type { ContainerSpec } from '@minictl/nsproc';
+import { defaultProfile, parseProfile, type SeccompProfile } from '@minictl/seccomp';
 import type { ImageUser, RootMode } from '@minictl/rootfs';
 import type { ResolvedIdentity } from '../identity/resolve';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from './parse';
@@ -19,6 +20,7 @@ export interface RunOptions {
   securebits?: string;
   /** commander's value of the negatable --no-new-privs <bool>: true unless given */
   newPrivs: boolean | string;
+  seccomp?: string;
   user?: string;
   userns?: string;
   uidmap?: string;
@@ -77,6 +79,7 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
       namespaces: ['user', 'mount', 'pid', 'uts', 'ipc', 'network'].map((type) => ({ type }) as { type: 'user' }),
       uidMappings: i.identity.uidMappings,
       gidMappings: i.identity.gidMappings,
+      seccomp: seccompProfile(i.opts.seccomp ?? 'default', namesOf(caps.bounding)),
     },
     minictl: {
       init: i.opts.init,
@@ -86,6 +89,20 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
       securebits: i.opts.securebits === undefined ? undefined : parseSecurebits(i.opts.securebits),
     },
   };
+}
+
+/** --seccomp: minictl's default filter, none, or a profile file (its capability-gated rules
+ * judged against the container's bounding set, as Docker does). */
+function seccompProfile(opt: string, caps: string[]): SeccompProfile | undefined {
+  if (opt === 'unconfined') return undefined;
+  if (opt === 'default') return defaultProfile();
+  let text: string;
+  try {
+    text = fs.readFileSync(opt, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read seccomp profile ${opt}: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  return parseProfile(text, opt, { caps: caps.map((c) => c.toUpperCase()) });
 }
 
 /** OCI spells capabilities CAP_CHOWN. */
