@@ -23,10 +23,15 @@ export interface Result {
   stderr: string;
 }
 
+const scratch: string[] = [];
+process.on('exit', () => {
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A scratch directory removed when the process exits. */
 export function tempDir(prefix = 'minictl-e2e-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  scratch.push(dir);
   return dir;
 }
 
