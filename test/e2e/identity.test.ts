@@ -194,6 +194,9 @@ describe('minictl unshare: fakeroot packaging', () => {
     expect(owners['pkg/home/u']).toBe('1000/1000');
     // the packager still owns what it made, on the host
     expect(fs.statSync(path.join(work, 'pkg.tar')).uid).toBe(uid);
+    // files of subordinate ids are removed the same way they were made
+    expect(spawnSync(CLI, ['unshare', '--', 'rm', '-rf', 'pkg'], { cwd: work, env: box.env }).status).toBe(0);
+    expect(fs.readdirSync(work)).toEqual(['pkg.tar']);
   });
 
   it('maps exactly as asked: -r, -M/-G, and -D for setgroups', () => {
