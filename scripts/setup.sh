@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# uidmap: newuidmap/newgidmap for subuid ranges; busybox-static: the demo and test image.
-packages=(uidmap busybox-static)
+# uidmap: newuidmap/newgidmap for subuid ranges; busybox-static: the demo and test image;
+# passt: pasta, for --network pasta.
+packages=(uidmap busybox-static passt)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,6 +5,7 @@
  * Protocol on fd 3 (a socketpair with Node):
  *   Node -> launcher   u32 magic "MCP1", u32 length, the encoded plan (plan.h)
  *   launcher -> Node   "PID <pid>"          the child exists; write its id maps (MAPS_PLS)
+ *   Node -> launcher   "HELPER <pid>"       a host-side helper to stop when the launcher exits
  *   Node -> launcher   "GO"                 maps written (MAPS_ACK); anything else aborts
  *   launcher -> Node   "WARN <step> <errno>" a step used its fallback
  *   launcher -> Node   "ERR <step> <errno>"  a step failed (step -1: clone itself)
@@ -24,14 +25,43 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+#define SEALED_ARG "--sealed"
+
+/* Run from a sealed in-memory copy of this executable, so that the container's init (which is
+ * this program) exposes no writable host file as /proc/1/exe (the runc CVE-2019-5736 attack).
+ * Best effort: where memfd is unavailable the on-disk file stays busy (ETXTBSY) while in use. */
+static void reexec_sealed(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], SEALED_ARG) == 0) return;
+  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  int mem = memfd_create("minictl-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  struct stat st;
+  if (self < 0 || mem < 0 || fstat(self, &st) < 0) goto out;
+  for (off_t left = st.st_size; left > 0;) {
+    ssize_t n = sendfile(mem, self, NULL, (size_t)left);
+    if (n <= 0) goto out;
+    left -= n;
+  }
+  if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) goto out;
+  char *args[] = {argv[0], SEALED_ARG, NULL};
+  fexecve(mem, args, environ);
+out:
+  if (self >= 0) close(self);
+  if (mem >= 0) close(mem);
+}
 
 static int read_plan(struct plan *plan) {
   uint32_t head[2];
@@ -42,12 +72,34 @@ static int read_plan(struct plan *plan) {
   return plan_decode(buf, head[1], plan);
 }
 
+/* Host-side helpers Node started for this container (pasta): they do not notice the
+ * container's end, so the launcher stops them whenever it exits. */
+static pid_t helpers[8];
+static int nhelpers;
+
+static void stop_helpers(void) {
+  for (int i = 0; i < nhelpers; i++) kill(helpers[i], SIGTERM);
+}
+
+/* Node's answer to PID: "HELPER <pid>" lines, then "GO" (or anything else to abort). */
 static int wait_go(void) {
-  char buf[8];
-  ssize_t n;
-  do n = read(CTL_FD, buf, sizeof(buf));
-  while (n < 0 && errno == EINTR);
-  return n >= 2 && memcmp(buf, "GO", 2) == 0 ? 0 : -1;
+  char buf[256];
+  size_t len = 0;
+  for (;;) {
+    char *nl;
+    while ((nl = memchr(buf, '\n', len))) {
+      *nl = '\0';
+      if (strcmp(buf, "GO") == 0) return 0;
+      if (strncmp(buf, "HELPER ", 7) != 0) return -1;
+      if (nhelpers < (int)(sizeof(helpers) / sizeof(helpers[0]))) helpers[nhelpers++] = (pid_t)atoi(buf + 7);
+      len -= (size_t)(nl + 1 - buf);
+      memmove(buf, nl + 1, len);
+    }
+    ssize_t n = read(CTL_FD, buf + len, sizeof(buf) - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || len + (size_t)n >= sizeof(buf)) return -1;
+    len += (size_t)n;
+  }
 }
 
 static int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
@@ -69,10 +121,11 @@ static int signal_fd(void) {
 
 /* Supervise the running container until it exits; returns its exit status. */
 static int supervise(pid_t pid, int sfd, struct relay *r) {
+  int node_gone = 0;
   for (;;) {
     struct pollfd p[4] = {
       {.fd = sfd, .events = POLLIN},
-      {.fd = CTL_FD, .events = POLLIN},
+      {.fd = node_gone ? -1 : CTL_FD, .events = POLLIN},
       {.fd = r->master >= 0 && r->in_open ? STDIN_FILENO : -1, .events = POLLIN},
       {.fd = r->master, .events = POLLIN},
     };
@@ -85,7 +138,7 @@ static int supervise(pid_t pid, int sfd, struct relay *r) {
       if (read(CTL_FD, junk, sizeof(junk)) <= 0) {
         /* Node is gone: nobody will report the result, so do not leave a container behind. */
         kill(pid, SIGKILL);
-        p[1].fd = -1;
+        node_gone = 1;
       }
     }
     if (p[2].revents) relay_pump(r, STDIN_FILENO);
@@ -110,11 +163,13 @@ static int supervise(pid_t pid, int sfd, struct relay *r) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   struct plan plan;
+  reexec_sealed(argc, argv);
   if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) return 125;
-  /* Die with Node; a closed control socket covers the race where it already has. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* No death signal: when Node dies its end of the control socket closes, and the launcher
+   * then kills the container and stops the helpers before it exits. */
+  atexit(stop_helpers);
   if (read_plan(&plan) < 0) {
     ctl_send("ERR -2 %d", EINVAL);
     return 125;

@@ -11,7 +11,7 @@ enum op {
   OP_MOUNT = 2,    /* src target fstype msflags data  (classic mount(2)) */
   OP_FSMOUNT = 3,  /* slot fstype attrs fallback_path [key value]...  (detached new-API mount) */
   OP_CLONE = 4,    /* slot path recursive attrs  (detached copy of a host mount tree) */
-  OP_ATTACH = 5,   /* slot target  (move a detached mount onto a path in the current root) */
+  OP_ATTACH = 5,   /* slot target [optional]  (move a detached mount onto a path; "optional": ENOENT skips) */
   OP_PIVOT = 6,    /* dir */
   OP_MKDIR = 7,    /* path mode  (like mkdir -p) */
   OP_MKFILE = 8,   /* path  (empty file, a bind target) */
@@ -34,6 +34,9 @@ enum op {
   OP_SHOWCREDS = 25, /* cap names in number order: print ids, groups, securebits, capabilities */
   OP_SLEEP = 26,   /* seconds */
   OP_SECCOMP = 27, /* filter_hex: classic BPF (struct sock_filter, host byte order) to install */
+  OP_MASK = 28,    /* path: hide it (a directory under an empty read-only tmpfs, a file under /dev/null); ENOENT skips */
+  OP_READONLY = 29,/* path: bind it onto itself read-only, recursively; ENOENT skips */
+  OP_WRITEFILE = 30, /* path content mode: create or replace a regular file (no symlink followed at the end) */
   OP_MAX
 };
 

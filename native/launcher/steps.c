@@ -105,13 +105,44 @@ static int do_clone(char **a) {
   return 0;
 }
 
-static int do_attach(char **a) {
+static int do_attach(char **a, int argc) {
   int s = slot_index(a[0]);
   if (s < 0) return -1;
   int r = sys_move_mount(slots[s], "", AT_FDCWD, a[1], MOVE_MOUNT_F_EMPTY_PATH);
   int e = errno;
   close(slots[s]);
   slots[s] = -1;
+  if (r < 0 && e == ENOENT && argc > 2 && strcmp(a[2], "optional") == 0) return 0;
+  errno = e;
+  return r;
+}
+
+/* Masked paths: the kernel interfaces runc and podman hide. A path this kernel lacks is fine. */
+static int do_mask(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+  if (S_ISDIR(st.st_mode)) return mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
+  return mount("/dev/null", path, NULL, MS_BIND, NULL);
+}
+
+static int do_readonly(const char *path) {
+  int fd = sys_open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  struct mount_attr ma = {.attr_set = MOUNT_ATTR_RDONLY};
+  int r = sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma);
+  if (r == 0) r = sys_move_mount(fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
+static int do_writefile(const char *path, const char *content, const char *mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, (mode_t)strtoul(mode, NULL, 8));
+  if (fd < 0) return -1;
+  int r = write_all(fd, content, strlen(content));
+  int e = errno;
+  close(fd);
   errno = e;
   return r;
 }
@@ -285,7 +316,7 @@ static int run_one(const struct step *s, int index) {
   case OP_MOUNT: return do_mount(a);
   case OP_FSMOUNT: return do_fsmount(a, s->argc, index);
   case OP_CLONE: return do_clone(a);
-  case OP_ATTACH: return do_attach(a);
+  case OP_ATTACH: return do_attach(a, s->argc);
   case OP_PIVOT: return do_pivot(a[0]);
   case OP_MKDIR: return mkdir_p(a[0], (mode_t)strtoul(a[1], NULL, 8));
   case OP_MKFILE: return mkfile(a[0]);
@@ -306,6 +337,9 @@ static int run_one(const struct step *s, int index) {
   case OP_SHOWCREDS: return show_creds((const char *const *)a, s->argc);
   case OP_SLEEP: return sleep_for(a[0]);
   case OP_SECCOMP: return install_seccomp(a[0]);
+  case OP_MASK: return do_mask(a[0]);
+  case OP_READONLY: return do_readonly(a[0]);
+  case OP_WRITEFILE: return do_writefile(a[0], a[1], a[2]);
   default: return 0; /* CONFIG, ARGV, ENV are data, not actions */
   }
 }
@@ -314,7 +348,7 @@ static const unsigned arity[OP_MAX] = {
   [OP_MOUNT] = 5, [OP_FSMOUNT] = 4, [OP_CLONE] = 4, [OP_ATTACH] = 2, [OP_PIVOT] = 1, [OP_MKDIR] = 2,
   [OP_MKFILE] = 1, [OP_SYMLINK] = 2, [OP_HOSTNAME] = 1, [OP_CHDIR] = 1, [OP_BSET] = 1,
   [OP_SECUREBITS] = 1, [OP_SETRESGID] = 3, [OP_SETRESUID] = 3, [OP_CAPSET] = 3, [OP_AMBIENT] = 1, [OP_RLIMIT] = 3,
-  [OP_CAPEDIT] = 3, [OP_SLEEP] = 1, [OP_SECCOMP] = 1,
+  [OP_CAPEDIT] = 3, [OP_SLEEP] = 1, [OP_SECCOMP] = 1, [OP_MASK] = 1, [OP_READONLY] = 1, [OP_WRITEFILE] = 3,
 };
 
 void steps_run(const struct plan *plan, int err_fd) {

@@ -31,6 +31,9 @@ export const Op = {
   SHOWCREDS: 25,
   SLEEP: 26,
   SECCOMP: 27,
+  MASK: 28,
+  READONLY: 29,
+  WRITEFILE: 30,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -70,6 +73,29 @@ export const MOUNT_ATTR = {
   NODEV: 0x4,
   NOEXEC: 0x8,
 } as const;
+
+/** setrlimit(2) resources, by their OCI names. */
+export const RLIMIT: Readonly<Record<string, number>> = {
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
+};
+
+/** RLIM_INFINITY, as the launcher's strtoull reads it. */
+export const RLIM_INFINITY = 18446744073709551615n;
 
 export const PLAN_MAGIC = 0x3150434d;
 

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@minictl/rootfs';
 import { describe, expect, it } from 'vitest';
 import { Sandbox, testImage } from '../support/harness';
 
@@ -57,8 +58,12 @@ describe('minictl run: identity and namespaces', () => {
   it('shows no host mount: only the image root and the mounts minictl made', () => {
     const lines = box.sh('cat /proc/self/mountinfo').trim().split('\n');
     const points = lines.map((l) => l.split(' ')[4]).sort();
+    const hidden = [...DEFAULT_MASKED_PATHS, ...DEFAULT_READONLY_PATHS].filter((p) => fs.existsSync(p));
     expect(points).toEqual(
-      ['/', '/dev', '/dev/full', '/dev/null', '/dev/pts', '/dev/random', '/dev/shm', '/dev/tty', '/dev/urandom', '/dev/zero', '/proc', '/sys', '/tmp'].sort(),
+      [
+        '/', '/dev', '/dev/full', '/dev/null', '/dev/pts', '/dev/random', '/dev/shm', '/dev/tty', '/dev/urandom', '/dev/zero',
+        '/proc', '/sys', '/tmp', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', ...hidden,
+      ].sort(),
     );
     const root = lines.find((l) => l.split(' ')[4] === '/')!;
     expect(root).toContain(' - overlay ');

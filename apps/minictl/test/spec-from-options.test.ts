@@ -173,7 +173,7 @@ describe('specFromOptions: namespaces, ids, root', () => {
   it('carries the root mode, init and single-map settings', () => {
     const spec = specFromOptions(inputs({ init: false }, { rootMode: 'bind' }));
     expect(spec.root).toEqual({ path: '/data/images/abc/rootfs', readonly: false });
-    expect(spec.minictl).toEqual({ init: false, rootMode: 'bind', setgroups: 'deny', useIdHelpers: false, securebits: undefined });
+    expect(spec.minictl).toEqual({ init: false, rootMode: 'bind', setgroups: 'deny', useIdHelpers: false, securebits: undefined, etc: expect.any(Object), network: 'none', publish: [] });
   });
 
   it('marks the root read-only in readonly mode', () => {

@@ -4,3 +4,5 @@ export { compilePlan, cloneFlags, type PlanContext } from './plan';
 export { launch, type LaunchHooks } from './launch';
 export { actionSteps, type CredAction } from './actions';
 export { credentialSteps } from './credentials';
+export { delegatedCgroup, hostCgroups, placeInCgroup, type CgroupHost, type Controller } from './cgroup';
+export { PASTA_DNS, pastaStatus, startPasta, type Publish } from './pasta';

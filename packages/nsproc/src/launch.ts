@@ -10,6 +10,10 @@ export interface LaunchHooks {
   warn?: (step: Step, errno: string) => void;
   /** progress for the curious (`minictl unshare -v`) */
   trace?: (line: string) => void;
+  /** runs once the namespaces exist and the maps are written, before anything in them runs
+   * (cgroup placement, a user-mode network helper); resolves with the pids of host-side
+   * helpers the launcher must stop when it exits; a rejection aborts the start */
+  beforeStart?: (pid: number) => Promise<number[]>;
 }
 
 /** Signals minictl passes on to the container (the launcher hands them to init). */
@@ -63,7 +67,8 @@ export function launch(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks = 
         projidMap: spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings),
       });
       hooks.trace?.(`uid_map: ${formatIdMap(uidMap).trim().replace(/\n/g, ', ')}; gid_map: ${formatIdMap(gidMap).trim().replace(/\n/g, ', ')}; setgroups: ${spec.minictl.setgroups}`);
-      ctl.write('GO\n');
+      const helpers = (await hooks.beforeStart?.(pid)) ?? [];
+      ctl.write(helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n');
     } catch (e) {
       const err = e as Error & { step?: string; errno?: string };
       failure ??= new LaunchError(err.message, err.step ?? 'write id maps', err.errno, 125);

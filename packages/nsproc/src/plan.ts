@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { CLONE, Op, type Step } from '@minictl/native';
+import { CLONE, Op, RLIMIT, type Step } from '@minictl/native';
 import { mountSteps, PRIVATE_ROOT as privateRoot, type Volume } from '@minictl/rootfs';
 import { actionSteps } from './actions';
 import { credentialSteps } from './credentials';
@@ -30,7 +30,7 @@ export function cloneFlags(spec: ContainerSpec): number {
 export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
   const isDir = ctx.isDirectory ?? ((p: string) => fs.statSync(p).isDirectory());
   const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t);
-  const volumes: Volume[] = spec.mounts.map((m) => ({
+  const volumes: Volume[] = spec.mounts.filter((m) => m.type === 'bind').map((m) => ({
     source: m.source,
     target: m.destination,
     readonly: m.options.includes('ro'),
@@ -53,17 +53,32 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
           mode: spec.minictl.rootMode,
           volumes,
           newNetns: has('network'),
+          tmpfs: spec.mounts.filter((m) => m.type === 'tmpfs').map((m) => ({ target: m.destination, options: tmpfsData(m.options) })),
+          etc: spec.minictl.etc,
+          maskedPaths: spec.linux.maskedPaths,
+          readonlyPaths: spec.linux.readonlyPaths,
         })),
     ...(has('uts') && spec.hostname !== undefined
       ? [{ op: Op.HOSTNAME, args: [spec.hostname], what: `set hostname ${spec.hostname}` }]
       : []),
     ...(has('network') ? [{ op: Op.LOUP, args: [], what: 'bring up lo' }] : []),
+    ...(p.rlimits ?? []).map((r) => ({
+      op: Op.RLIMIT,
+      args: [String(RLIMIT[r.type]), String(r.soft), String(r.hard)],
+      what: `set ${r.type} to ${r.soft}:${r.hard}`,
+    })),
     { op: Op.CHDIR, args: [p.cwd], what: `change directory to ${p.cwd}` },
     ...credentialSteps(spec),
     ...actionSteps(spec.minictl.actions ?? []),
     { op: Op.ENV, args: p.env, what: 'environment' },
     { op: Op.ARGV, args: p.args, what: `execute ${p.args[0]}` },
   ];
+}
+
+/** OCI tmpfs options: flags minictl always sets are dropped, the rest is tmpfs data. */
+function tmpfsData(options: string[]): string {
+  const flags = new Set(['nosuid', 'nodev', 'rw', 'bind', 'rbind']);
+  return options.filter((o) => !flags.has(o)).join(',');
 }
 
 function required<T>(v: T | undefined, what: string): T {

@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import type { RootMode } from '@minictl/rootfs';
+import { RLIMIT } from '@minictl/native';
 import type { SeccompProfile } from '@minictl/seccomp';
 import type { CredAction } from './actions';
+import type { Publish } from './pasta';
 import { SpecError } from './errors';
 
 /**
@@ -27,7 +29,8 @@ export interface ProcessSpec {
   cwd: string;
   capabilities?: CapabilitiesSpec;
   noNewPrivileges: boolean;
-  rlimits?: { type: string; soft: number; hard: number }[];
+  /** soft and hard limits; bigint for RLIM_INFINITY */
+  rlimits?: { type: string; soft: number | bigint; hard: number | bigint }[];
 }
 
 export interface CapabilitiesSpec {
@@ -40,7 +43,7 @@ export interface CapabilitiesSpec {
 
 export interface MountSpec {
   destination: string;
-  type: 'bind';
+  type: 'bind' | 'tmpfs';
   source: string;
   options: string[];
 }
@@ -59,6 +62,10 @@ export interface LinuxSpec {
   gidMappings: IdMapping[];
   /** the OCI linux.seccomp profile; absent: unconfined */
   seccomp?: SeccompProfile;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** cgroup v2 limits, applied where the user has a delegated subtree */
+  resources?: { memory?: { limit: number }; pids?: { limit: number } };
 }
 
 export interface MinictlSpec {
@@ -76,6 +83,12 @@ export interface MinictlSpec {
   projidMappings?: IdMapping[];
   /** credential experiments run in order just before exec */
   actions?: CredAction[];
+  /** files provided in /etc (hosts, hostname, resolv.conf): name → content */
+  etc?: Record<string, string>;
+  /** none: loopback only; host: the host's network namespace; pasta: user-mode networking */
+  network?: 'none' | 'host' | 'pasta';
+  /** ports published through pasta */
+  publish?: Publish[];
 }
 
 /** The launcher holds detached mounts in 64 slots; the first few are minictl's own. */
@@ -94,14 +107,19 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   if (!path.isAbsolute(spec.root.path)) throw new SpecError('root.path must be absolute', 'root.path');
   if (spec.hostname !== undefined && (spec.hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(spec.hostname)))
     throw new SpecError(`hostname ${JSON.stringify(spec.hostname)} is not a valid host name (letters, digits, '-' and '.', at most 64)`, 'hostname');
-  if (spec.mounts.length > MAX_MOUNTS)
-    throw new SpecError(`at most ${MAX_MOUNTS} bind mounts are supported, got ${spec.mounts.length}`, 'mounts');
+  const binds = spec.mounts.filter((m) => m.type === 'bind').length;
+  if (binds > MAX_MOUNTS) throw new SpecError(`at most ${MAX_MOUNTS} bind mounts are supported, got ${binds}`, 'mounts');
+  for (const r of spec.process.rlimits ?? []) {
+    if (!(r.type in RLIMIT)) throw new SpecError(`unknown rlimit ${JSON.stringify(r.type)}`, 'process.rlimits');
+    if (BigInt(r.soft) > BigInt(r.hard))
+      throw new SpecError(`${r.type}: the soft limit ${r.soft} is above the hard limit ${r.hard}`, 'process.rlimits');
+  }
   for (const [i, m] of spec.mounts.entries()) {
     if (!path.posix.isAbsolute(m.destination) || m.destination.split('/').includes('..'))
       throw new SpecError(`mounts[${i}].destination must be an absolute path without "..", got ${JSON.stringify(m.destination)}`, `mounts[${i}].destination`);
     if (path.posix.normalize(m.destination) === '/')
       throw new SpecError(`mounts[${i}].destination cannot be the container's root`, `mounts[${i}].destination`);
-    if (!path.isAbsolute(m.source)) throw new SpecError(`mounts[${i}].source must be absolute`, `mounts[${i}].source`);
+    if (m.type === 'bind' && !path.isAbsolute(m.source)) throw new SpecError(`mounts[${i}].source must be absolute`, `mounts[${i}].source`);
   }
   const types = spec.linux.namespaces.map((n) => n.type);
   for (const t of types) if (!NAMESPACES.includes(t)) throw new SpecError(`unknown namespace type ${JSON.stringify(t)}`, 'linux.namespaces');

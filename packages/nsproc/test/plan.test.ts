@@ -164,16 +164,16 @@ describe('compilePlan: mounts', () => {
     expect(asked).toEqual(['/home/u/src', '/etc/resolv.conf']);
     const clones = steps.filter((s) => s.op === Op.CLONE && (s.args[1] === '/home/u/src' || s.args[1] === '/etc/resolv.conf'));
     expect(clones.map((s) => s.args)).toEqual([
-      ['8', '/home/u/src', '1', '0'],
-      ['9', '/etc/resolv.conf', '1', String(MOUNT_ATTR.RDONLY)],
+      ['11', '/home/u/src', '1', '0'],
+      ['12', '/etc/resolv.conf', '1', String(MOUNT_ATTR.RDONLY)],
     ]);
-    const tail = steps.slice(steps.findIndex((s) => s.op === Op.ATTACH && s.args[0] === '8') - 1);
+    const tail = steps.slice(steps.findIndex((s) => s.op === Op.ATTACH && s.args[0] === '11') - 1);
     expect(tail.slice(0, 5).map((s) => [s.op, ...s.args])).toEqual([
       [Op.MKDIR, '/src', '755'],
-      [Op.ATTACH, '8', '/src'],
+      [Op.ATTACH, '11', '/src'],
       [Op.MKDIR, '/etc', '755'],
       [Op.MKFILE, '/etc/resolv.conf'],
-      [Op.ATTACH, '9', '/etc/resolv.conf'],
+      [Op.ATTACH, '12', '/etc/resolv.conf'],
     ]);
   });
 });

@@ -6,5 +6,5 @@ export { importImage, removeTree, unpackArchive, type Image, type ImportOptions,
 export type { UnpackResult } from './unpack';
 export type { ExtractOptions } from './extract';
 export { storeFor, type Store } from './store';
-export { mountSteps, DEV_NODES, PRIVATE_ROOT, type MountPlanInput, type RootMode, type Volume } from './mounts';
+export { mountSteps, DEV_NODES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, PRIVATE_ROOT, type MountPlanInput, type RootMode, type Volume } from './mounts';
 export { parseGroup, parsePasswd, resolveUser, resolveUserIn, type ImageUser } from './users';

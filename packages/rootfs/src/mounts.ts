@@ -28,8 +28,33 @@ export interface MountPlanInput {
   volumes: readonly Volume[];
   /** a new network namespace lets sysfs be mounted fresh */
   newNetns: boolean;
-  /** a tty: the container needs its own devpts */
+  /** extra tmpfs mounts (`--tmpfs PATH[:OPTIONS]`) */
+  tmpfs?: readonly { target: string; options: string }[];
+  /** files minictl provides in /etc (hosts, hostname, resolv.conf): name → content */
+  etc?: Readonly<Record<string, string>>;
+  /** kernel interfaces to hide, and to make read-only (OCI maskedPaths, readonlyPaths) */
+  maskedPaths?: readonly string[];
+  readonlyPaths?: readonly string[];
 }
+
+/** The paths runc and podman hide from a container: kernel memory, keys, timing side channels. */
+export const DEFAULT_MASKED_PATHS: readonly string[] = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/sys/devices/virtual/powercap',
+  '/sys/firmware',
+];
+
+/** The kernel tunables a container may read but not change. */
+export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /** Mounts made in this namespace never propagate back to the host's. */
 export const PRIVATE_ROOT: Step = {
@@ -57,6 +82,7 @@ const NOSUID_NODEV_NOEXEC = MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NO
 export function mountSteps(input: MountPlanInput): Step[] {
   const s = input.scratch;
   const newRoot = `${s}/root`;
+  const etcNames = Object.keys(input.etc ?? {});
   const steps: Step[] = [
     PRIVATE_ROOT,
     { op: Op.MOUNT, args: ['tmpfs', s, 'tmpfs', String(MS.NOSUID | MS.NODEV), 'mode=0755'], what: `mount scratch tmpfs on ${s}` },
@@ -80,6 +106,10 @@ export function mountSteps(input: MountPlanInput): Step[] {
       args: [String(volumeSlot(i)), v.source, '1', String(v.readonly ? MOUNT_ATTR.RDONLY : 0)],
       what: `bind ${v.source}`,
     })),
+    ...etcNames.flatMap((name, i): Step[] => [
+      { op: Op.WRITEFILE, args: [`${s}/etc-${name}`, input.etc![name], '644'], what: `write /etc/${name}` },
+      { op: Op.CLONE, args: [String(etcSlot(i)), `${s}/etc-${name}`, '0', '0'], what: `prepare /etc/${name}` },
+    ]),
     { op: Op.PIVOT, args: [newRoot], what: 'pivot_root into the image' },
     ...attach(0, '/proc', true, 'proc', input.mode),
     ...mkdirFor('/dev', input.mode),
@@ -111,6 +141,21 @@ export function mountSteps(input: MountPlanInput): Step[] {
     { op: Op.MOUNT, args: ['tmpfs', '/tmp', 'tmpfs', String(MS.NOSUID | MS.NODEV), 'mode=1777'], what: 'mount tmpfs on /tmp' },
     ...attach(1, '/sys', true, 'sysfs', input.mode),
     ...input.volumes.flatMap((v, i) => attach(volumeSlot(i), v.target, v.directory, v.source, input.mode)),
+    ...(input.tmpfs ?? []).flatMap((t): Step[] => [
+      ...mkdirFor(t.target, input.mode),
+      {
+        op: Op.MOUNT,
+        args: ['tmpfs', t.target, 'tmpfs', String(MS.NOSUID | MS.NODEV), t.options],
+        what: `mount tmpfs on ${t.target}`,
+      },
+    ]),
+    ...etcNames.flatMap((name, i) => [
+      // Bound over the image's file, as podman does: the image itself is never written.
+      ...(input.mode === 'readonly' ? [] : [{ op: Op.MKFILE, args: [`/etc/${name}`], what: `create /etc/${name}` }]),
+      { op: Op.ATTACH, args: [String(etcSlot(i)), `/etc/${name}`, 'optional'], what: `mount /etc/${name}` },
+    ]),
+    ...(input.maskedPaths ?? []).map((p): Step => ({ op: Op.MASK, args: [p], what: `mask ${p}` })),
+    ...(input.readonlyPaths ?? []).map((p): Step => ({ op: Op.READONLY, args: [p], what: `make ${p} read-only` })),
   ];
   return steps;
 }
@@ -137,8 +182,15 @@ function rootSteps(input: MountPlanInput, newRoot: string): Step[] {
   ];
 }
 
-function volumeSlot(i: number): number {
+// Slots: 0 proc, 1 sysfs, then the device nodes, the /etc files, the volumes; 63 the root.
+const ETC_SLOTS = 3;
+
+function etcSlot(i: number): number {
   return 2 + DEV_NODES.length + i;
+}
+
+function volumeSlot(i: number): number {
+  return 2 + DEV_NODES.length + ETC_SLOTS + i;
 }
 
 /** Attach a detached mount, creating its mount point where the root is writable. */

@@ -194,7 +194,7 @@ describe('mountSteps root modes', () => {
 });
 
 describe('mountSteps volumes', () => {
-  const volumeSlot = (i: number) => String(2 + DEV_NODES.length + i);
+  const volumeSlot = (i: number) => String(2 + DEV_NODES.length + 3 + i); // after proc, sysfs, devices, 3 /etc files
 
   it('clones a writable volume recursively without attributes', () => {
     const steps = plan('overlay', { volumes: [dirVolume] });

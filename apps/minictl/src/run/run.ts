@@ -8,6 +8,8 @@ import { resolveIdentity, type ResolvedIdentity } from '../identity/resolve';
 import { explainUsernsRefusal } from '../diagnose';
 import { notice, warn } from '../output';
 import { UsageError } from './parse';
+import { checkPortsFree, hostPlumbing } from './plumbing';
+import { checkAgainstHost } from './resources';
 import { specFromOptions, type RunOptions } from './spec-from-options';
 
 export interface RunCommandOptions extends RunOptions {
@@ -37,11 +39,19 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   const userSpec = opts.user ?? (opts.userns === 'keep-id' ? `${process.getuid!()}:${process.getgid!()}` : undefined);
   const user = userSpec === undefined ? undefined : resolveUser(rootfs, userSpec);
 
+  const hostResolv = readOptional('/etc/resolv.conf');
   const start = async (rootMode: RootMode, lower: string) => {
-    const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user }));
+    const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user, hostResolv }));
     fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
     const steps = compilePlan(spec, { scratch: store.mnt });
-    return launch(spec, steps, { warn: (step, errno) => warn(fallbackWarning(step.what, errno)) });
+    const plumbing = hostPlumbing(spec, id);
+    checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
+    await checkPortsFree(spec.minictl.publish ?? []);
+    try {
+      return await launch(spec, steps, { warn: (step, errno) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart });
+    } finally {
+      plumbing.stop();
+    }
   };
 
   if (opts.readOnly) return start('readonly', rootfs);
@@ -99,6 +109,14 @@ function isHostRoot(): boolean {
     return /^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
   } catch {
     return true;
+  }
+}
+
+function readOptional(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
 import type { ContainerSpec } from '@minictl/nsproc';
 import { defaultProfile, parseProfile, type SeccompProfile } from '@minictl/seccomp';
-import type { ImageUser, RootMode } from '@minictl/rootfs';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type ImageUser, type RootMode } from '@minictl/rootfs';
 import type { ResolvedIdentity } from '../identity/resolve';
+import { etcFiles, parseNetwork } from './network';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from './parse';
+import { parseMemory, parsePidsLimit, parsePublish, parseTmpfs, parseUlimit } from './resources';
 
 export interface RunOptions {
   env: string[];
@@ -26,6 +28,13 @@ export interface RunOptions {
   uidmap?: string;
   gidmap?: string;
   setgroups?: string;
+  network?: string;
+  publish?: string[];
+  ulimit?: string[];
+  tmpfs?: string[];
+  memory?: string;
+  pidsLimit?: string;
+  unmask?: string[];
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -41,6 +50,8 @@ export interface SpecInputs {
   /** --user resolved in the image; root when absent */
   user?: ImageUser;
   hostEnv?: NodeJS.ProcessEnv;
+  /** the host's /etc/resolv.conf, for the container's */
+  hostResolv?: string;
 }
 
 /** The ContainerSpec for `minictl run`: flags over minictl's defaults. */
@@ -55,6 +66,13 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
   const cwd = i.opts.workdir ?? '/';
   const caps = resolveRunPolicy({ capAdd: i.opts.capAdd, capDrop: i.opts.capDrop, rootUser: user.uid === 0 });
   if (!cwd.startsWith('/')) throw new UsageError(`--workdir must be an absolute path inside the container, got ${JSON.stringify(cwd)}`);
+  const network = parseNetwork(i.opts.network);
+  const publish = (i.opts.publish ?? []).map(parsePublish);
+  if (publish.length && network !== 'pasta') throw new UsageError('-p publishes ports through pasta: add --network pasta');
+  const unmask = new Set(i.opts.unmask ?? []);
+  const visible = (p: string) => !unmask.has('ALL') && !unmask.has(p);
+  const memory = i.opts.memory === undefined ? undefined : parseMemory(i.opts.memory);
+  const pids = i.opts.pidsLimit === undefined ? undefined : parsePidsLimit(i.opts.pidsLimit);
   return {
     ociVersion: '1.2.0',
     process: {
@@ -71,15 +89,24 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
         ambient: ociNames(caps.ambient),
       },
       noNewPrivileges: noNewPrivs(i.opts.newPrivs),
+      rlimits: (i.opts.ulimit ?? []).map(parseUlimit),
     },
     root: { path: i.rootfs, readonly: i.rootMode === 'readonly' },
     hostname,
-    mounts: i.opts.volume.map((v) => parseVolume(v)),
+    mounts: [...i.opts.volume.map((v) => parseVolume(v)), ...(i.opts.tmpfs ?? []).map(parseTmpfs)],
     linux: {
-      namespaces: ['user', 'mount', 'pid', 'uts', 'ipc', 'network'].map((type) => ({ type }) as { type: 'user' }),
+      namespaces: (['user', 'mount', 'pid', 'uts', 'ipc', 'network'] as const)
+        .filter((type) => type !== 'network' || network !== 'host')
+        .map((type) => ({ type })),
       uidMappings: i.identity.uidMappings,
       gidMappings: i.identity.gidMappings,
       seccomp: seccompProfile(i.opts.seccomp ?? 'default', namesOf(caps.bounding)),
+      maskedPaths: DEFAULT_MASKED_PATHS.filter(visible),
+      readonlyPaths: DEFAULT_READONLY_PATHS.filter(visible),
+      resources:
+        memory === undefined && pids === undefined
+          ? undefined
+          : { memory: memory === undefined ? undefined : { limit: memory }, pids: pids === undefined ? undefined : { limit: pids } },
     },
     minictl: {
       init: i.opts.init,
@@ -87,6 +114,9 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
       setgroups: i.identity.setgroups,
       useIdHelpers: i.identity.useIdHelpers,
       securebits: i.opts.securebits === undefined ? undefined : parseSecurebits(i.opts.securebits),
+      etc: etcFiles(network, hostname, i.hostResolv ?? ''),
+      network,
+      publish,
     },
   };
 }

@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type Controller = 'memory' | 'pids';
+
+export interface CgroupHost {
+  /** /proc/self/mountinfo and /proc/self/cgroup, as text */
+  mountinfo: string;
+  selfCgroup: string;
+  /** can the caller write this path? */
+  writable(p: string): boolean;
+  read(p: string): string | undefined;
+}
+
+const realHost: CgroupHost = {
+  mountinfo: '',
+  selfCgroup: '',
+  writable: (p) => {
+    try {
+      fs.accessSync(p, fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  read: (p) => {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+export function hostCgroups(): CgroupHost {
+  return { ...realHost, mountinfo: realHost.read('/proc/self/mountinfo') ?? '', selfCgroup: realHost.read('/proc/self/cgroup') ?? '' };
+}
+
+/**
+ * Where this user may create cgroups with the given controllers: the parent of the caller's
+ * own cgroup v2 directory, when it is delegated (writable, its cgroup.procs too) and has the
+ * controllers enabled for its children. Otherwise why not, in one line.
+ */
+export function delegatedCgroup(needed: readonly Controller[], host: CgroupHost = hostCgroups()): { parent: string } | { reason: string } {
+  const mount = host.mountinfo
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
+  if (!mount) return { reason: 'there is no cgroup v2 hierarchy on this host (cgroup v1 only)' };
+  const own = /^0::(.*)$/m.exec(host.selfCgroup)?.[1];
+  if (own === undefined) return { reason: 'this process is in no cgroup v2 group' };
+  const parent = path.join(mount, path.dirname(own));
+  if (!host.writable(parent) || !host.writable(path.join(parent, 'cgroup.procs')))
+    return { reason: `${parent} is not delegated to you (systemd does it for user sessions: run from a login session, or "systemd-run --user --scope -p Delegate=yes")` };
+  const enabled = (host.read(path.join(parent, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
+  const missing = needed.filter((c) => !enabled.includes(c));
+  if (missing.length)
+    return { reason: `the ${missing.join(' and ')} controller${missing.length > 1 ? 's are' : ' is'} not enabled for ${parent} (cgroup.subtree_control)` };
+  return { parent };
+}
+
+/** Put pid into a new cgroup under parent with these limits; returns its removal. */
+export function placeInCgroup(parent: string, name: string, pid: number, limits: { memory?: number; pids?: number }): () => void {
+  const dir = path.join(parent, name);
+  fs.mkdirSync(dir);
+  const remove = () => {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // still populated by a straggler: the kernel empties it when the last one exits
+    }
+  };
+  try {
+    if (limits.memory !== undefined) fs.writeFileSync(path.join(dir, 'memory.max'), String(limits.memory));
+    if (limits.pids !== undefined) fs.writeFileSync(path.join(dir, 'pids.max'), String(limits.pids));
+    fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  return remove;
+}
