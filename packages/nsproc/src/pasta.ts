@@ -13,13 +13,13 @@ export interface Publish {
 export const PASTA_DNS = '169.254.1.1';
 
 /** pasta's path, or why user-mode networking cannot work here, with the remedy. */
-export function pastaStatus(pathEnv = process.env.PATH ?? ''): { path: string } | { reason: string } {
+export function pastaStatus(pathEnv = process.env.PATH ?? '', tun = '/dev/net/tun'): { path: string } | { reason: string } {
   const found = pathEnv.split(':').map((d) => path.join(d, 'pasta')).find((p) => fs.existsSync(p));
   if (!found) return { reason: 'pasta not found: install the "passt" package (apt-get install passt)' };
   try {
-    fs.accessSync('/dev/net/tun', fs.constants.R_OK | fs.constants.W_OK);
+    fs.accessSync(tun, fs.constants.R_OK | fs.constants.W_OK);
   } catch {
-    return { reason: '/dev/net/tun is not usable by you: make it mode 0666 ("sudo chmod 0666 /dev/net/tun"), as most distributions do' };
+    return { reason: `${tun} is not usable by you: make it mode 0666 ("sudo chmod 0666 ${tun}"), as most distributions do` };
   }
   return { path: found };
 }
