@@ -20,8 +20,9 @@ if [ -x /bin/busybox ] && is_static /bin/busybox; then
   done
 else
   # No static busybox: the host's own shell and tools, with every library ldd names.
-  for tool in sh cat ls id hostname mkdir touch rm sleep true false env stat ps kill wc head grep; do
-    src=$(command -v "$tool" || true)
+  for tool in sh cat ls id hostname mkdir touch rm sleep true false env stat ps kill wc head tail cut tr grep; do
+    # type -P: the file on PATH, never a shell builtin
+    src=$(type -P "$tool" || true)
     [ -n "$src" ] || continue
     cp -L "$src" "$root/bin/$tool"
     ldd "$src" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do

@@ -92,7 +92,14 @@ void child_main(const struct plan *plan, const struct child_fds *fds) {
 
   steps_run(plan, fds->err_wr);
   int slave = plan->tty ? open_pty(plan, fds->tty_sock, fds->err_wr) : -1;
+  /* OCI create: all is set up; the command runs when `start` writes to the gate. */
+  if (start_gate >= 0) ctl_send("READY");
   close(CTL_FD);
+  if (start_gate >= 0) {
+    char byte;
+    if (read_full(start_gate, &byte, 1) != 1) _exit(125);
+    close(start_gate);
+  }
 
   if (!plan->init) exec_command(plan, slave, fds->err_wr);
   pid_t cmd = fork();

@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,7 +57,8 @@ static void reexec_sealed(int argc, char **argv) {
     left -= n;
   }
   if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) goto out;
-  char *args[] = {argv[0], SEALED_ARG, NULL};
+  /* A plain name: the container's /proc/1/cmdline need not show where minictl lives. */
+  char *args[] = {"minictl-init", SEALED_ARG, NULL};
   fexecve(mem, args, environ);
 out:
   if (self >= 0) close(self);
@@ -104,6 +106,19 @@ static int wait_go(void) {
 
 static int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
+/* A detached container's status, for `minictl ps` and `state` (written whole, then renamed). */
+static void record_exit(const char *file, int status) {
+  char tmp[4096], line[16];
+  int n = snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+  if (n <= 0 || (size_t)n >= sizeof(tmp)) return;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  n = snprintf(line, sizeof(line), "%d\n", status);
+  int ok = write_all(fd, line, (size_t)n) == 0;
+  close(fd);
+  if (ok) rename(tmp, file);
+}
+
 static int failure_code(const struct plan *plan, const struct step_error *e) {
   if (e->step != plan->argv_index) return 125;
   return e->err == ENOENT ? 127 : 126;
@@ -120,7 +135,7 @@ static int signal_fd(void) {
 }
 
 /* Supervise the running container until it exits; returns its exit status. */
-static int supervise(pid_t pid, int sfd, struct relay *r) {
+static int supervise(pid_t pid, int sfd, struct relay *r, int detached) {
   int node_gone = 0;
   for (;;) {
     struct pollfd p[4] = {
@@ -136,8 +151,9 @@ static int supervise(pid_t pid, int sfd, struct relay *r) {
     if (p[1].revents) {
       char junk[64];
       if (read(CTL_FD, junk, sizeof(junk)) <= 0) {
-        /* Node is gone: nobody will report the result, so do not leave a container behind. */
-        kill(pid, SIGKILL);
+        /* Node is gone. Attached, nobody would report the result: take the container down.
+         * Detached, that is the plan: the launcher alone supervises it now. */
+        if (!detached) kill(pid, SIGKILL);
         node_gone = 1;
       }
     }
@@ -224,5 +240,7 @@ int main(int argc, char **argv) {
     return failure_code(&plan, &e);
   }
   ctl_send("STARTED");
-  return supervise(pid, sfd, &r);
+  int status = supervise(pid, sfd, &r, plan.exit_file != NULL);
+  if (plan.exit_file) record_exit(plan.exit_file, status);
+  return status;
 }

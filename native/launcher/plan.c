@@ -57,10 +57,11 @@ int plan_decode(unsigned char *buf, size_t len, struct plan *out) {
     }
     switch (s->op) {
     case OP_CONFIG:
-      if (s->argc != 3) goto bad;
+      if (s->argc < 3 || s->argc > 4) goto bad;
       out->clone_flags = strtoul(s->argv[0], NULL, 10);
       out->init = atoi(s->argv[1]);
       out->tty = atoi(s->argv[2]);
+      out->exit_file = s->argc == 4 ? s->argv[3] : NULL;
       break;
     case OP_ARGV:
       if (s->argc < 1) goto bad;

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 enum op {
-  OP_CONFIG = 1,   /* clone_flags init tty */
+  OP_CONFIG = 1,   /* clone_flags init tty [exit_file]: exit_file set = detached (outlives Node,
+                      records the container's exit status there) */
   OP_MOUNT = 2,    /* src target fstype msflags data  (classic mount(2)) */
   OP_FSMOUNT = 3,  /* slot fstype attrs fallback_path [key value]...  (detached new-API mount) */
   OP_CLONE = 4,    /* slot path recursive attrs  (detached copy of a host mount tree) */
@@ -37,6 +38,8 @@ enum op {
   OP_MASK = 28,    /* path: hide it (a directory under an empty read-only tmpfs, a file under /dev/null); ENOENT skips */
   OP_READONLY = 29,/* path: bind it onto itself read-only, recursively; ENOENT skips */
   OP_WRITEFILE = 30, /* path content mode: create or replace a regular file (no symlink followed at the end) */
+  OP_JOIN = 31,    /* pid: enter every namespace of pid (user first), for exec into a running container */
+  OP_STARTGATE = 32, /* fifo: before exec, announce READY and wait for one byte on it (OCI create/start) */
   OP_MAX
 };
 
@@ -55,6 +58,7 @@ struct plan {
   unsigned long clone_flags;
   int init;
   int tty;
+  const char *exit_file; /* detached: where the exit status goes; NULL otherwise */
   int argv_index; /* index of OP_ARGV: the step reported when exec fails */
   char **cmd;
   char **env;

@@ -20,6 +20,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sched.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,8 @@
 /* Detached mounts made before pivot_root and attached after it, so that every target is
  * resolved inside the new root (an image's symlinked /proc can never point at the host). */
 static int slots[MAX_SLOTS];
+
+int start_gate = -1;
 
 static int slot_index(const char *s) {
   long v = strtol(s, NULL, 10);
@@ -305,6 +309,44 @@ static int install_seccomp(const char *hex) {
   return r;
 }
 
+/* Enter a running container: open every namespace first (entering the mount namespace
+ * changes what /proc shows), then the user namespace, whose capabilities the rest need. */
+static int do_join(const char *pid) {
+  static const char *const order[] = {"user", "mnt", "pid", "uts", "ipc", "net", "cgroup"};
+  enum { N = sizeof(order) / sizeof(order[0]) };
+  int fds[N];
+  ino_t mine[N];
+  char path[64];
+  /* Everything is looked up before the first setns: entering the mount namespace changes
+   * what /proc shows. */
+  for (int i = 0; i < N; i++) {
+    struct stat st;
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", order[i]);
+    mine[i] = stat(path, &st) == 0 ? st.st_ino : 0;
+    snprintf(path, sizeof(path), "/proc/%s/ns/%s", pid, order[i]);
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) return -1;
+  }
+  int r = 0;
+  for (int i = 0; i < N && r == 0; i++) {
+    struct stat theirs;
+    /* Already a member (the container kept the host's cgroup namespace): setns would need
+     * privilege over it, and changes nothing. */
+    if (fstat(fds[i], &theirs) == 0 && theirs.st_ino == mine[i]) continue;
+    r = setns(fds[i], 0);
+  }
+  int e = errno;
+  for (int i = 0; i < N; i++) close(fds[i]);
+  errno = e;
+  return r;
+}
+
+static int do_startgate(const char *fifo) {
+  /* O_RDWR: opening never waits for a writer, and reads wait for `start`'s byte. */
+  start_gate = open(fifo, O_RDWR | O_CLOEXEC);
+  return start_gate < 0 ? -1 : 0;
+}
+
 static int do_rlimit(char **a) {
   struct rlimit rl = {.rlim_cur = (rlim_t)strtoull(a[1], NULL, 10), .rlim_max = (rlim_t)strtoull(a[2], NULL, 10)};
   return setrlimit((int)num(a[0]), &rl);
@@ -340,6 +382,8 @@ static int run_one(const struct step *s, int index) {
   case OP_MASK: return do_mask(a[0]);
   case OP_READONLY: return do_readonly(a[0]);
   case OP_WRITEFILE: return do_writefile(a[0], a[1], a[2]);
+  case OP_JOIN: return do_join(a[0]);
+  case OP_STARTGATE: return do_startgate(a[0]);
   default: return 0; /* CONFIG, ARGV, ENV are data, not actions */
   }
 }
@@ -349,6 +393,7 @@ static const unsigned arity[OP_MAX] = {
   [OP_MKFILE] = 1, [OP_SYMLINK] = 2, [OP_HOSTNAME] = 1, [OP_CHDIR] = 1, [OP_BSET] = 1,
   [OP_SECUREBITS] = 1, [OP_SETRESGID] = 3, [OP_SETRESUID] = 3, [OP_CAPSET] = 3, [OP_AMBIENT] = 1, [OP_RLIMIT] = 3,
   [OP_CAPEDIT] = 3, [OP_SLEEP] = 1, [OP_SECCOMP] = 1, [OP_MASK] = 1, [OP_READONLY] = 1, [OP_WRITEFILE] = 3,
+  [OP_JOIN] = 1, [OP_STARTGATE] = 1,
 };
 
 void steps_run(const struct plan *plan, int err_fd) {

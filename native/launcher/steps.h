@@ -7,4 +7,7 @@
  * {step index, errno} pair goes to err_fd and the child exits. */
 void steps_run(const struct plan *plan, int err_fd);
 
+/* The fifo of OP_STARTGATE (-1 without one): exec waits for a byte on it. */
+extern int start_gate;
+
 #endif

@@ -34,6 +34,8 @@ export const Op = {
   MASK: 28,
   READONLY: 29,
   WRITEFILE: 30,
+  JOIN: 31,
+  STARTGATE: 32,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 

@@ -73,6 +73,9 @@ describe('minictl run: identity and namespaces', () => {
   });
 
   it('never propagates its mounts to the host', () => {
+    // Every mount is private: no peer group (shared:N) or master (master:N) links to the host.
+    const optional = box.sh('cat /proc/self/mountinfo').trim().split('\n').map((l) => l.split(' - ')[0].split(' ').slice(6).join(' '));
+    expect(optional.filter((o) => /shared:|master:/.test(o))).toEqual([]);
     const hostBefore = fs.readFileSync('/proc/self/mountinfo', 'utf8');
     box.sh('mkdir -p /mnt/x && mount -t tmpfs none /mnt/x && grep -q /mnt/x /proc/self/mountinfo', ['--cap-add', 'SYS_ADMIN']);
     expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(hostBefore);

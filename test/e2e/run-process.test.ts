@@ -62,8 +62,11 @@ describe('minictl run: the process', () => {
   });
 
   it('resets signal dispositions and the signal mask before exec', () => {
-    // The caller ignores SIGQUIT and SIGPIPE; the command must start with defaults.
-    const r = spawnSync('sh', ['-c', 'trap "" QUIT PIPE USR1; exec "$@"', 'sh', CLI, 'run', testImage(), 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'], {
+    // Node resets signals 1-31 for its children itself; a real-time signal ignored by the
+    // caller reaches minictl unless minictl resets it (bit 36: SIGRTMIN+3).
+    const ignored = spawnSync('bash', ['-c', 'trap "" RTMIN+3; grep SigIgn /proc/self/status'], { encoding: 'utf8' });
+    expect(BigInt(`0x${statusField(ignored.stdout, 'SigIgn')}`) & (1n << 36n)).not.toBe(0n);
+    const r = spawnSync('bash', ['-c', 'trap "" RTMIN+3; exec "$@"', 'sh', CLI, 'run', testImage(), 'grep', '-E', '^Sig(Blk|Ign)', '/proc/self/status'], {
       env: box.env,
       encoding: 'utf8',
     });
@@ -78,7 +81,7 @@ describe('minictl run: the process', () => {
   });
 
   it('forwards SIGTERM to the command and leaves no process behind', async () => {
-    const marker = '31337.5';
+    const marker = `31337.${process.pid}`;
     const child = box.spawn(['run', testImage(), 'sh', '-c', `trap "echo got-term; exit 7" TERM; echo ready; sleep ${marker} & wait`]);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -91,8 +94,8 @@ describe('minictl run: the process', () => {
     await waitFor(() => processesWith(marker).length === 0, 5_000, 'the container\'s processes to go');
   });
 
-  it('stops a command that ignores SIGTERM as pid 1 only by SIGKILL, leaving nothing behind', async () => {
-    const marker = '31338.5';
+  it('ends a pid-1 command that ignores SIGTERM on a second SIGTERM, leaving nothing behind', async () => {
+    const marker = `31338.${process.pid}`;
     const child = box.spawn(['run', '--no-init', testImage(), 'sh', '-c', `echo ready; exec sleep ${marker}`]);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -100,8 +103,20 @@ describe('minictl run: the process', () => {
     child.kill('SIGTERM'); // pid 1 with default dispositions ignores it, as the kernel rules say
     await new Promise((r) => setTimeout(r, 300));
     expect(processesWith(marker)).toHaveLength(1);
-    child.kill('SIGKILL'); // minictl dies; the launcher notices and the container goes with it
+    child.kill('SIGTERM'); // the second one is final
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).not.toBe(0);
     await waitFor(() => processesWith(marker).length === 0, 5_000, 'the container to be killed');
+  });
+
+  it('takes the container down when minictl itself is killed', async () => {
+    const marker = `31339.${process.pid}`;
+    const child = box.spawn(['run', testImage(), 'sh', '-c', `echo ready; exec sleep ${marker}`]);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('ready') && processesWith(marker).length === 1, 15_000, 'the container to start');
+    child.kill('SIGKILL');
+    await waitFor(() => processesWith(marker).length === 0, 5_000, 'the container to go with minictl');
   });
 
   it('reaps orphans as init', () => {

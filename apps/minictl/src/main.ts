@@ -1,6 +1,7 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './doctor/command';
 import { registerInternal } from './internal/command';
+import { registerLifecycle } from './lifecycle/commands';
 import { error } from './output';
 import { registerRun } from './run/command';
 import { registerUnshare } from './unshare/command';
@@ -12,10 +13,14 @@ export function buildProgram(): Command {
   const program = new Command('minictl')
     .description('Rootless containers for Linux')
     .version(VERSION)
+    .option('--root <dir>', 'where container state lives (default: $XDG_RUNTIME_DIR/minictl)')
     .enablePositionalOptions()
-    .showHelpAfterError();
+    // Usage errors come back here as exceptions, to be reported like any other: one line, 125.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
   registerRun(program);
   registerUnshare(program);
+  registerLifecycle(program);
   registerDoctor(program);
   registerInternal(program);
   return program;
@@ -26,8 +31,23 @@ export async function main(argv: string[], program = buildProgram()): Promise<vo
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    const err = e as Error & { exitCode?: number };
-    error(err.message);
-    process.exitCode = typeof err.exitCode === 'number' && err.exitCode > 0 ? err.exitCode : 125;
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, successfully.
+      if (e.exitCode === 0) return;
+      error(`${e.message.replace(/^error: /, '')} (see minictl ${argv[2] && !argv[2].startsWith('-') ? `${argv[2]} ` : ''}--help)`);
+      process.exitCode = 125;
+      return;
+    }
+    error(describe(e));
+    const code = (e as { exitCode?: number }).exitCode;
+    process.exitCode = typeof code === 'number' && code > 0 ? code : 125;
   }
+}
+
+/** Node's own errors name a syscall and a path: say that, not their stack-flavoured message. */
+function describe(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.syscall && err.code && !(err as { step?: string }).step)
+    return `cannot ${err.syscall}${err.path ? ` ${err.path}` : ''}: ${err.code}`;
+  return String(err?.message ?? e);
 }

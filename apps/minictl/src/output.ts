@@ -16,3 +16,8 @@ export function notice(line: string): void {
 export function trace(line: string): void {
   process.stderr.write(`minictl: ${line}\n`);
 }
+
+/** JSON for people and scripts; 64-bit values (seccomp arguments, limits) as decimal strings. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+}

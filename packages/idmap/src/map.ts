@@ -86,6 +86,10 @@ export function validateIdMap(map: IdMap, kind: IdKind): void {
   }
   checkOverlap(map, kind, 'inside');
   checkOverlap(map, kind, 'outside');
+  // The kernel reads a map in one write of at most a page.
+  const bytes = Buffer.byteLength(formatIdMap(map));
+  if (bytes >= 4096)
+    throw new IdMapError('validate', `${kind} map is ${bytes} bytes written out but the kernel takes less than 4096: merge adjacent ranges`);
 }
 
 /** The kernel file format: one "inside outside length" line per record. */

@@ -1,8 +1,9 @@
 export { LaunchError, SpecError, errnoName } from './errors';
 export { validateSpec, NAMESPACES, type ContainerSpec, type ProcessSpec, type MountSpec, type IdMapping, type NamespaceType } from './spec';
 export { compilePlan, cloneFlags, type PlanContext } from './plan';
-export { launch, type LaunchHooks } from './launch';
+export { launch, launchDetached, type Detached, type LaunchHooks } from './launch';
 export { actionSteps, type CredAction } from './actions';
 export { credentialSteps } from './credentials';
 export { delegatedCgroup, hostCgroups, placeInCgroup, type CgroupHost, type Controller } from './cgroup';
 export { PASTA_DNS, pastaStatus, startPasta, type Publish } from './pasta';
+export { alive, bootId, signalContainer, startTime, stateRoot, StateStore, type ContainerRecord, type Status } from './state';

@@ -40,10 +40,19 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
   return [
     {
       op: Op.CONFIG,
-      args: [String(cloneFlags(spec) >>> 0), spec.minictl.init ? '1' : '0', p.terminal ? '1' : '0'],
+      args: [
+        String(spec.minictl.join ? 0 : cloneFlags(spec) >>> 0),
+        spec.minictl.init ? '1' : '0',
+        p.terminal ? '1' : '0',
+        ...(spec.minictl.detached ? [spec.minictl.detached.exitFile] : []),
+      ],
       what: 'configure the launcher',
     },
-    ...(spec.minictl.keepRoot
+    ...(spec.minictl.join ? [{ op: Op.JOIN, args: [String(spec.minictl.join)], what: `enter the namespaces of process ${spec.minictl.join}` }] : []),
+    ...(spec.minictl.startGate ? [{ op: Op.STARTGATE, args: [spec.minictl.startGate], what: 'open the start fifo' }] : []),
+    ...(spec.minictl.join
+      ? []
+      : spec.minictl.keepRoot
       ? has('mount')
         ? [privateRoot]
         : []
@@ -58,10 +67,10 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
           maskedPaths: spec.linux.maskedPaths,
           readonlyPaths: spec.linux.readonlyPaths,
         })),
-    ...(has('uts') && spec.hostname !== undefined
+    ...(has('uts') && spec.hostname !== undefined && !spec.minictl.join
       ? [{ op: Op.HOSTNAME, args: [spec.hostname], what: `set hostname ${spec.hostname}` }]
       : []),
-    ...(has('network') ? [{ op: Op.LOUP, args: [], what: 'bring up lo' }] : []),
+    ...(has('network') && !spec.minictl.join ? [{ op: Op.LOUP, args: [], what: 'bring up lo' }] : []),
     ...(p.rlimits ?? []).map((r) => ({
       op: Op.RLIMIT,
       args: [String(RLIMIT[r.type]), String(r.soft), String(r.hard)],

@@ -89,6 +89,12 @@ export interface MinictlSpec {
   network?: 'none' | 'host' | 'pasta';
   /** ports published through pasta */
   publish?: Publish[];
+  /** outlives minictl: the launcher records the exit status in this file */
+  detached?: { exitFile: string };
+  /** OCI create: the command waits for a byte on this fifo (written by `start`) */
+  startGate?: string;
+  /** exec: enter the namespaces of this running container process instead of creating any */
+  join?: number;
 }
 
 /** The launcher holds detached mounts in 64 slots; the first few are minictl's own. */

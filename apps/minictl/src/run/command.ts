@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collect } from '../options';
 import { runCommand } from './run';
 
@@ -9,6 +9,8 @@ export function registerRun(program: Command): void {
     .argument('[image]', 'image archive (plain or gzip tarball); omit with --rootfs')
     .argument('[command...]', 'command and arguments (default: /bin/sh)')
     .option('--rootfs <dir>', 'run an already unpacked root directory instead of an image')
+    .option('-d, --detach', 'run in the background; print the container id (see ps, logs, exec, stop, rm)')
+    .option('--name <name>', 'a unique name for the container')
     .option('-e, --env <KEY=VAL>', 'set an environment variable (repeatable)', collect, [])
     .option('--env-file <file>', 'read KEY=VAL lines from a file (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container', undefined)
@@ -32,11 +34,17 @@ export function registerRun(program: Command): void {
     .option('--pids-limit <n>', 'process limit (cgroup v2, where delegated to you)')
     .option('--unmask <path>', 'do not mask or make read-only this /proc or /sys path, or ALL (repeatable)', collect, [])
     .option('--seccomp <profile>', 'seccomp: default, unconfined, or an OCI/Docker profile JSON file', 'default')
-    .addOption(new Option('--no-new-privs <bool>', 'set no_new_privs (default true; --no-new-privs=false to leave it off)'))
+    .addOption(
+      new Option('--no-new-privs [bool]', 'set no_new_privs (the default); --no-new-privs=false leaves it off').argParser((v) => {
+        if (v !== 'true' && v !== 'false') throw new InvalidArgumentError('takes true or false, as in --no-new-privs=false');
+        return v;
+      }),
+    )
     .addOption(new Option('-t, --tty', 'give the container a terminal (default: when stdin and stdout are terminals)'))
     .addOption(new Option('-T, --no-tty', 'never give the container a terminal'))
     .passThroughOptions()
-    .action(async (image: string | undefined, command: string[], opts) => {
-      process.exitCode = await runCommand([image, ...command].filter((a): a is string => a !== undefined), opts);
+    .action(async (image: string | undefined, command: string[], opts, cmd: Command) => {
+      const root = (cmd.optsWithGlobals() as { root?: string }).root;
+      process.exitCode = await runCommand([image, ...command].filter((a): a is string => a !== undefined), { ...opts, stateRoot: root });
     });
 }

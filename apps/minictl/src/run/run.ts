@@ -4,16 +4,24 @@ import { isatty } from 'node:tty';
 import { compilePlan, launch, LaunchError, validateSpec, type IdMapping } from '@minictl/nsproc';
 import { importImage, removeTree, resolveUser, storeFor, type RootMode, type Store } from '@minictl/rootfs';
 import { treeTools, type TreeTools } from '../identity/namespaced';
+import { isHostRoot } from '../identity/host-root';
 import { resolveIdentity, type ResolvedIdentity } from '../identity/resolve';
 import { explainUsernsRefusal } from '../diagnose';
 import { notice, warn } from '../output';
 import { UsageError } from './parse';
 import { checkPortsFree, hostPlumbing } from './plumbing';
+import { checkNameFree, containers } from '../lifecycle/containers';
+import { startDetached } from '../lifecycle/detach';
+import type { Step } from '@minictl/native';
 import { checkAgainstHost } from './resources';
 import { specFromOptions, type RunOptions } from './spec-from-options';
 
 export interface RunCommandOptions extends RunOptions {
   rootfs?: string;
+  detach?: boolean;
+  name?: string;
+  /** global --root: where container state lives */
+  stateRoot?: string;
 }
 
 /** `minictl run`: resolve the image, build the spec, start the container, return its status. */
@@ -32,8 +40,13 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
     ? checkRootfs(opts.rootfs)
     : (await importImage(image!, store, { warn, mappingKey: trees.mappingKey, unpacker: trees.unpacker, remover: trees.remover })).rootfs;
   const args = rest.length > 0 ? rest : ['/bin/sh'];
-  const terminal = opts.tty ?? (isatty(0) && isatty(1));
+  // A detached container has no terminal to talk to: its output goes to its log.
+  const terminal = opts.detach ? false : (opts.tty ?? (isatty(0) && isatty(1)));
   const id = newContainerId();
+  const states = opts.detach ? containers(opts.stateRoot) : undefined;
+  const name = opts.name ?? id.slice(0, 12);
+  if (states) checkNameFree(states, name);
+  else if (opts.name !== undefined) throw new UsageError('--name names a detached container: add -d');
 
   // keep-id exists to run as oneself: that is its default user.
   const userSpec = opts.user ?? (opts.userns === 'keep-id' ? `${process.getuid!()}:${process.getgid!()}` : undefined);
@@ -42,11 +55,19 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   const hostResolv = readOptional('/etc/resolv.conf');
   const start = async (rootMode: RootMode, lower: string) => {
     const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user, hostResolv }));
+    if (states) spec.minictl.detached = { exitFile: states.exitFile(id) };
     fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
     const steps = compilePlan(spec, { scratch: store.mnt });
     const plumbing = hostPlumbing(spec, id);
     checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
     await checkPortsFree(spec.minictl.publish ?? []);
+    if (states) {
+      states.reserve(id);
+      const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
+      await startDetached({ store: states, spec, steps, id, name, image: image && path.resolve(image), hooks });
+      process.stdout.write(`${id}\n`);
+      return 0;
+    }
     try {
       return await launch(spec, steps, { warn: (step, errno) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart });
     } finally {
@@ -65,6 +86,8 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
       fs.writeFileSync(marker, `${e.errno}\n`);
     }
   }
+  // A per-run copy is removed when the run ends, which a detached run outlives.
+  if (opts.detach) throw new UsageError('--detach needs overlayfs in a user namespace, which this host lacks (see minictl doctor)');
   return withCopy(store, id, rootfs, trees, (copy) => start('bind', copy));
 }
 
@@ -102,15 +125,6 @@ function requireOwnIds(identity: ResolvedIdentity): void {
     throw new UsageError(`the id maps must include your own uid ${uid} and gid ${gid}, which own the image cache`);
 }
 
-/** Root of the initial user namespace (root inside someone else's user namespace is fine). */
-function isHostRoot(): boolean {
-  if (process.getuid!() !== 0) return false;
-  try {
-    return /^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 function readOptional(file: string): string {
   try {

@@ -141,7 +141,8 @@ function ociNames(mask: bigint): string[] {
 }
 
 function noNewPrivs(value: boolean | string): boolean {
-  if (value === true || value === 'true') return true;
+  // true: not given; false: given bare (commander's negation); or the text of --no-new-privs=X
+  if (value === true || value === false || value === 'true') return true;
   if (value === 'false') return false;
   throw new UsageError(`--no-new-privs takes true or false, got ${JSON.stringify(value)}`);
 }

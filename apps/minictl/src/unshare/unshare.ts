@@ -4,6 +4,7 @@ import { parseIdMap } from '@minictl/idmap';
 import { resolveIdentity } from '../identity/resolve';
 import { notice, trace, warn } from '../output';
 import { UsageError } from '../run/parse';
+import { isHostRoot } from '../identity/host-root';
 
 export interface UnshareOptions {
   namespaces: NamespaceType[];
@@ -22,6 +23,7 @@ export interface UnshareOptions {
 
 /** Build the spec of `minictl unshare` and run it; resolves with the command's status. */
 export async function unshareCommand(command: string[], opts: UnshareOptions): Promise<number> {
+  if (isHostRoot()) throw new UsageError('refusing to run as root: root inside would be host root; run minictl as an ordinary user');
   const spec = validateSpec(unshareSpec(command, opts));
   const verbose = opts.v === true;
   if (verbose) trace(`namespaces: ${spec.linux.namespaces.map((n) => n.type).join(', ')}; command: ${spec.process.args.join(' ')}`);

@@ -1,0 +1,150 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseProfile, profileToJson } from '@minictl/seccomp';
+import type { ContainerSpec } from './spec';
+
+/** What minictl remembers of a container (state.json in its state directory). */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  /** the container's init, as the host sees it, with its start time: a recycled pid is not it */
+  pid: number;
+  pidStart: string;
+  bootId: string;
+  created: string;
+  /** what was asked: the image or bundle, and the command */
+  image?: string;
+  bundle?: string;
+  command: string[];
+  annotations: Record<string, string>;
+  spec: ContainerSpec;
+}
+
+export type Status = 'created' | 'running' | 'stopped';
+
+/** Where container state lives: --root, $XDG_RUNTIME_DIR/minictl, or a private /tmp directory. */
+export function stateRoot(given?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (given) return path.resolve(given);
+  if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, 'minictl');
+  return path.join(os.tmpdir(), `minictl-${process.getuid!()}`);
+}
+
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+  logFile(id: string): string {
+    return path.join(this.dir(id), 'log');
+  }
+  exitFile(id: string): string {
+    return path.join(this.dir(id), 'exit');
+  }
+  startFifo(id: string): string {
+    return path.join(this.dir(id), 'start');
+  }
+
+  /** A fresh state directory for id; fails if the id exists. */
+  reserve(id: string): string {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.dir(id), { mode: 0o700 });
+    return this.dir(id);
+  }
+
+  save(record: ContainerRecord): void {
+    const file = path.join(this.dir(record.id), 'state.json');
+    // 64-bit seccomp arguments and rlimits do not survive JSON as numbers: the profile is kept
+    // in its own exact text, limits as decimal strings.
+    const { seccomp, ...linux } = record.spec.linux;
+    const stored = { ...record, spec: { ...record.spec, linux }, seccomp: seccomp && profileToJson(seccomp) };
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(stored, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  load(id: string): ContainerRecord | undefined {
+    let stored: ContainerRecord & { seccomp?: string };
+    try {
+      stored = JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+    const { seccomp, ...record } = stored;
+    if (seccomp) record.spec.linux.seccomp = parseProfile(seccomp, path.join(this.dir(id), 'state.json'));
+    return record;
+  }
+
+  all(): ContainerRecord[] {
+    let ids: string[] = [];
+    try {
+      ids = fs.readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    return ids.map((id) => this.load(id)).filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  /** By full id, unique id prefix, or name. */
+  find(ref: string): ContainerRecord | undefined {
+    const all = this.all();
+    return all.find((r) => r.id === ref || r.name === ref) ?? onlyOne(all.filter((r) => r.id.startsWith(ref)));
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** The exit status the launcher recorded, if the container has ended. */
+  exitStatus(id: string): number | undefined {
+    try {
+      return Number(fs.readFileSync(this.exitFile(id), 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** created until `start`, running while its init lives, stopped after (or after a reboot). */
+  status(r: ContainerRecord): Status {
+    if (this.exitStatus(r.id) !== undefined || !alive(r)) return 'stopped';
+    return fs.existsSync(this.startFifo(r.id)) ? 'created' : 'running';
+  }
+}
+
+function onlyOne<T>(list: T[]): T | undefined {
+  return list.length === 1 ? list[0] : undefined;
+}
+
+export function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Field 22 of /proc/PID/stat: the process's start time, which a recycled pid does not share. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the recorded init still the same process? */
+export function alive(r: Pick<ContainerRecord, 'pid' | 'pidStart' | 'bootId'>): boolean {
+  return r.bootId === bootId() && startTime(r.pid) === r.pidStart;
+}
+
+/** Signal the container's init, unless its pid now belongs to another process. */
+export function signalContainer(r: ContainerRecord, signal: NodeJS.Signals | number): boolean {
+  if (!alive(r)) return false;
+  try {
+    process.kill(r.pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { processesWith, Sandbox, tempDir, testImage, waitFor } from '../support/harness';
+
+const box = new Sandbox();
+// Each test file gets its own state root, so names never collide across files.
+const root = tempDir('minictl-state-');
+const ctl = (args: string[], input?: string) => box.run(['--root', root, ...args], { input });
+
+function psJson(all = true): { id: string; name: string; status: string; exitCode?: number; pid: number }[] {
+  const r = ctl(['ps', ...(all ? ['-a'] : []), '--json']);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+function detach(name: string, script: string, extra: string[] = []): string {
+  const r = ctl(['run', '-d', '--name', name, ...extra, testImage(), 'sh', '-c', script]);
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.trim();
+}
+
+describe('detached containers', () => {
+  it('outlive the CLI, supervised by the small launcher, with their output in a log', async () => {
+    const marker = `40001.${process.pid}`;
+    const id = detach('ticker', `echo hello; echo oops >&2; exec sleep ${marker}`);
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    await waitFor(() => processesWith(marker).length === 1, 10_000, 'the container');
+    const [c] = psJson(false).filter((x) => x.name === 'ticker');
+    expect(c).toMatchObject({ id, status: 'running' });
+    // The supervisor is the launcher, not a Node process: its RSS is a few MB at most.
+    const launcher = Number(fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+    expect(fs.readFileSync(`/proc/${launcher}/cmdline`, 'utf8')).toMatch(/^minictl-init\0--sealed/);
+    const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${launcher}/status`, 'utf8'))![1]);
+    expect(rss).toBeLessThan(8 * 1024);
+    await waitFor(() => ctl(['logs', 'ticker']).stdout === 'hello\noops\n', 5_000, 'the log');
+    expect(ctl(['inspect', 'ticker']).stdout).toContain(`"id": "${id}"`);
+    const stop = ctl(['stop', '-t', '5', 'ticker']);
+    expect(stop.status, stop.stderr).toBe(0);
+    expect(psJson().find((x) => x.name === 'ticker')).toMatchObject({ status: 'stopped', exitCode: 143 });
+    expect(ctl(['rm', 'ticker']).status).toBe(0);
+    expect(psJson().find((x) => x.name === 'ticker')).toBeUndefined();
+    expect(processesWith(marker)).toEqual([]);
+  });
+
+  it('stop sends SIGTERM, then SIGKILL after the timeout', async () => {
+    const marker = `40002.${process.pid}`;
+    detach('stubborn', `trap "echo ignoring TERM" TERM; echo up; sleep ${marker} & while true; do wait; done`);
+    await waitFor(() => processesWith(marker).length === 1, 10_000, 'the container');
+    const t0 = Date.now();
+    expect(ctl(['stop', '-t', '1', 'stubborn']).status).toBe(0);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(ctl(['logs', 'stubborn']).stdout).toContain('ignoring TERM');
+    expect(psJson().find((x) => x.name === 'stubborn')).toMatchObject({ status: 'stopped', exitCode: 137 });
+    await waitFor(() => processesWith(marker).length === 0, 5_000, 'no orphan left');
+    expect(ctl(['rm', 'stubborn']).status).toBe(0);
+  });
+
+  it('exec lands in the same namespaces, under the same privilege policy, in a directory inside', async () => {
+    detach('target', `exec sleep 40003.${process.pid}`);
+    await waitFor(() => processesWith(`40003.${process.pid}`).length === 1, 10_000, 'the container');
+    const ns = 'for n in user mnt pid uts ipc net; do readlink /proc/$$/ns/$n; done';
+    const inside = ctl(['exec', 'target', 'sh', '-c', `${ns}; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; pwd`]);
+    expect(inside.status, inside.stderr).toBe(0);
+    const pid1 = ctl(['exec', 'target', 'sh', '-c', 'for n in user mnt pid uts ipc net; do readlink /proc/1/ns/$n; done']);
+    const lines = inside.stdout.trim().split('\n');
+    expect(lines.slice(0, 6)).toEqual(pid1.stdout.trim().split('\n'));
+    expect(lines.slice(6)).toEqual(['CapEff:\t00000000a80425fb', 'NoNewPrivs:\t1', 'Seccomp:\t2', '/']);
+    const user = ctl(['exec', '-w', '/tmp', '-u', '1000:1000', '-e', 'X=1', 'target', 'sh', '-c', 'id -u; pwd; echo $X; grep CapEff /proc/self/status']);
+    expect(user.stdout.trim().split('\n')).toEqual(['1000', '/tmp', '1', 'CapEff:\t0000000000000000']);
+    expect(ctl(['exec', 'target', 'sh', '-c', 'exit 7']).status).toBe(7);
+    expect(ctl(['exec', 'target', 'no-such-command']).status).toBe(127);
+    expect(ctl(['rm', '-f', 'target']).status).toBe(0);
+    await waitFor(() => processesWith(`40003.${process.pid}`).length === 0, 5_000, 'the container gone');
+  });
+
+  it('kill sends the signal asked for', async () => {
+    detach('killme', 'trap "echo got USR1; exit 3" USR1; echo up; while true; do sleep 0.1; done');
+    await waitFor(() => ctl(['logs', 'killme']).stdout.includes('up'), 10_000, 'the container');
+    expect(ctl(['kill', '-s', 'USR1', 'killme']).status).toBe(0);
+    await waitFor(() => psJson().find((x) => x.name === 'killme')?.status === 'stopped', 5_000, 'the container to stop');
+    expect(psJson().find((x) => x.name === 'killme')?.exitCode).toBe(3);
+    expect(ctl(['logs', 'killme']).stdout).toContain('got USR1');
+    ctl(['rm', 'killme']);
+  });
+
+  it('a container that died shows as stopped; a recycled pid is never signalled', async () => {
+    detach('shortlived', 'exit 0');
+    await waitFor(() => psJson().find((x) => x.name === 'shortlived')?.status === 'stopped', 10_000, 'it to end');
+    // Pretend its init pid now belongs to this very test process: minictl must not signal it.
+    const dir = path.join(root, psJson().find((x) => x.name === 'shortlived')!.id);
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ ...state, pid: process.pid }));
+    fs.rmSync(path.join(dir, 'exit'));
+    expect(psJson().find((x) => x.name === 'shortlived')?.status).toBe('stopped');
+    expect(ctl(['kill', 'shortlived']).status).toBe(125);
+    expect(ctl(['rm', 'shortlived']).status).toBe(0);
+  });
+
+  it('bad input: unknown or duplicate names, rm of a running container, bad signals', async () => {
+    const one = (args: string[], message: RegExp) => {
+      const r = ctl(args);
+      expect(r.status, args.join(' ')).toBe(125);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringMatching(message)]);
+    };
+    detach('dup', `exec sleep 40004.${process.pid}`);
+    await waitFor(() => processesWith(`40004.${process.pid}`).length === 1, 10_000, 'the container');
+    one(['run', '-d', '--name', 'dup', testImage(), 'true'], /already in use/);
+    one(['rm', 'dup'], /is running: stop it first, or use rm -f/);
+    one(['kill', '-s', 'SIGNOPE', 'dup'], /unknown signal "SIGNOPE"/);
+    one(['stop', 'nobody-here'], /no container "nobody-here"/);
+    one(['exec', 'nobody-here', 'true'], /no container "nobody-here"/);
+    one(['logs', 'nobody-here'], /no container/);
+    expect(psJson().filter((x) => x.name === 'dup')).toHaveLength(1);
+    expect(ctl(['rm', '-f', 'dup']).status).toBe(0);
+  });
+});
