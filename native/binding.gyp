@@ -22,6 +22,23 @@
       ],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-fno-strict-aliasing"]
+    },
+    {
+      "target_name": "minictl-unpack",
+      "type": "executable",
+      "sources": [
+        "unpack/main.c",
+        "unpack/apply.c",
+        "unpack/common.c",
+        "unpack/pool.c",
+        "unpack/source.c",
+        "unpack/strmap.c",
+        "unpack/tar.c"
+      ],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11", "-pthread"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-lz", "-lzstd", "-lcrypto"]
     }
   ]
 }
