@@ -37,6 +37,11 @@ export function fsAddon(): FsAddon {
   return addon;
 }
 
+/** The image unpacker executable (unpack/main.c). */
+export function unpackerPath(): string {
+  return path.join(buildDir, 'minictl-unpack');
+}
+
 /** The launcher executable (launcher/main.c). */
 export function launcherPath(): string {
   return path.join(buildDir, 'minictl-launcher');

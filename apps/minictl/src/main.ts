@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './doctor/command';
+import { registerImages } from './images/command';
 import { registerInternal } from './internal/command';
 import { registerLifecycle } from './lifecycle/commands';
 import { error } from './output';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   registerRun(program);
+  registerImages(program);
   registerUnshare(program);
   registerLifecycle(program);
   registerDoctor(program);

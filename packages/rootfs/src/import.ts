@@ -1,32 +1,42 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resolveDockerSave } from './docker-save';
 import { ImageError } from './errors';
+import type { ImageDefaults } from './image-config';
+import { layoutReader, type ResolvedImage } from './layout';
+import { resolveOci } from './oci';
+import { formatPlatform, hostPlatform, type Platform } from './platform';
+import { readRecord, recordPath, writeJsonAtomic, type ImageRecord } from './records';
 import type { Store } from './store';
-import type { ExtractOptions } from './extract';
-import type { UnpackResult } from './unpack';
+import { unpack, type UnpackProgress, type UnpackResult, type UnpackRunner } from './unpacker';
 
 export interface Image {
-  /** sha256 of the archive as given */
+  /** the image id: sha256 of a root-filesystem archive, or the manifest / config digest */
   digest: string;
   /** the unpacked tree: the read-only lower layer of every container made from it */
   rootfs: string;
+  /** Entrypoint, Cmd, Env, WorkingDir, User from the image config */
+  defaults: ImageDefaults;
 }
 
-/**
- * Unpacks an archive into a new directory. The default runs here, as the caller; under a
- * subordinate-id mapping the caller supplies one that runs inside that user namespace, as
- * its root, so that the archive's owners are kept (and that also removes its own partial
- * tree on failure, which the caller could not).
- */
-export type Unpacker = (archive: string, dest: string) => Promise<UnpackResult>;
+/** Import progress: which phase, how far through its input. */
+export interface ImportProgress extends UnpackProgress {
+  phase: 'archive' | 'layers';
+  /** bytes of input the phase reads */
+  total: number;
+}
 
 export interface ImportOptions {
   warn?: (line: string) => void;
-  /** Names the id mapping an unpacker works under; trees of different mappings are kept apart. */
+  /** Names the id mapping the runner works under; trees of different mappings are kept apart. */
   mappingKey?: string;
-  unpacker?: Unpacker;
-  /** removes a tree the unpacker made (for trees owned by subordinate ids) */
+  /** runs the unpacker inside a user namespace (then owners are kept) */
+  runner?: UnpackRunner;
+  /** removes a tree the runner made (for trees owned by subordinate ids) */
   remover?: (dir: string) => Promise<void>;
+  /** which image of a multi-platform archive (default: this host's) */
+  platform?: Platform;
+  onProgress?: (p: ImportProgress) => void;
 }
 
 interface IndexEntry {
@@ -35,55 +45,77 @@ interface IndexEntry {
   size: number;
   mtimeMs: number;
   digest: string;
+  platform?: string;
 }
 
 /**
- * The cached image for an archive, unpacking it on first use. The cache is content-addressed;
- * unpacking goes to a temporary directory renamed into place, so an interrupted import never
- * leaves a half image behind.
+ * The cached image for an archive or an OCI layout directory, unpacking it on first use. The
+ * cache is content-addressed; unpacking goes to a temporary directory renamed into place, so
+ * an interrupted import never leaves a half image behind.
  */
 export async function importImage(file: string, store: Store, opts: ImportOptions = {}): Promise<Image> {
   const abs = path.resolve(file);
-  const st = statArchive(abs);
-  const known = readIndex(store)[abs];
-  if (known && sameFile(known, st)) {
-    const image = imageAt(store, known.digest, opts.mappingKey);
-    if (fs.existsSync(image.rootfs)) return image;
+  const st = statSource(abs);
+  const want = opts.platform ?? hostPlatform();
+  const known = st.isFile() ? readIndex(store)[abs] : undefined;
+  if (known && sameFile(known, st) && (known.platform ?? formatPlatform(want)) === formatPlatform(want)) {
+    const cached = cachedImage(store, known.digest, opts.mappingKey);
+    if (cached) return cached;
   }
   fs.mkdirSync(store.images, { recursive: true, mode: 0o700 });
   fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
   removeStaleTemps(store);
   const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
+  const rootfs = path.join(tmp, 'rootfs');
+  const owners = opts.runner !== undefined;
+  const progress = (phase: ImportProgress['phase'], total: number) =>
+    opts.onProgress && ((p: UnpackProgress) => opts.onProgress!({ ...p, phase, total }));
   try {
     // Made here, so that the caller owns the tree's top and can move it into place, whatever
     // ids the unpacker runs under.
-    fs.mkdirSync(path.join(tmp, 'rootfs'), { mode: 0o755 });
-    const { digest, skippedDevices, unmappedOwners } = await (opts.unpacker ?? unpackHere)(abs, path.join(tmp, 'rootfs'));
-    if (skippedDevices > 0)
-      opts.warn?.(`skipped ${skippedDevices} device node${skippedDevices === 1 ? '' : 's'} (a user namespace cannot create them; /dev is provided at run time)`);
-    if (unmappedOwners > 0)
-      opts.warn?.(`${unmappedOwners} archive member${unmappedOwners === 1 ? ' is' : 's are'} owned by ids outside your subordinate range; left owned by root`);
-    const image = imageAt(store, digest, opts.mappingKey);
-    fs.mkdirSync(path.dirname(image.rootfs), { recursive: true, mode: 0o700 });
-    try {
-      fs.renameSync(path.join(tmp, 'rootfs'), image.rootfs);
-    } catch (e) {
-      // Another run unpacked the same archive first: theirs is as good as ours.
-      if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
-      await (opts.remover ?? removeHere)(path.join(tmp, 'rootfs'));
+    fs.mkdirSync(rootfs, { mode: 0o755 });
+    let record: ImageRecord;
+    let result: UnpackResult;
+    if (st.isDirectory()) {
+      const image = resolveLayout(abs, want);
+      const cached = cachedImage(store, image.id, opts.mappingKey);
+      if (cached) return cached;
+      result = await unpackLayers(image, abs, rootfs, tmp, owners, opts, progress);
+      record = recordOf(image, result, abs);
+    } else {
+      const staging = path.join(tmp, 'staging');
+      fs.mkdirSync(staging, { mode: 0o700 });
+      result = await unpack({ root: rootfs, owners, archive: { file: abs, staging } }, tmp, {
+        runner: opts.runner,
+        onProgress: progress('archive', st.size),
+      });
+      const digest = result.inputs[0].sha256;
+      if (result.kind === 'rootfs') {
+        record = { id: digest, format: 'rootfs', defaults: {}, layers: 1, size: result.bytes, imported: new Date().toISOString(), source: abs };
+      } else {
+        const image = resolveLayout(staging, want);
+        const cached = cachedImage(store, image.id, opts.mappingKey);
+        if (cached) {
+          removeTree(tmp);
+          recordIndex(store, abs, st, image.id, formatPlatform(want));
+          return cached;
+        }
+        result = await unpackLayers(image, staging, rootfs, tmp, owners, opts, progress);
+        record = recordOf(image, result, abs);
+      }
     }
-    removeTree(tmp);
-    recordIndex(store, abs, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, digest });
+    warnAbout(result, opts.warn);
+    const image = await commit(store, tmp, record, opts);
+    if (st.isFile()) recordIndex(store, abs, st, record.id, record.format === 'rootfs' ? undefined : formatPlatform(want));
     return image;
   } catch (e) {
-    const partial = path.join(tmp, 'rootfs');
-    if (fs.existsSync(partial)) await (opts.remover ?? removeHere)(partial);
+    if (fs.existsSync(rootfs)) await (opts.remover ?? removeHere)(rootfs);
     removeTree(tmp);
     throw e;
   }
 }
 
-function statArchive(abs: string): fs.Stats {
+function statSource(abs: string): fs.Stats {
   let st: fs.Stats;
   try {
     st = fs.statSync(abs);
@@ -91,24 +123,101 @@ function statArchive(abs: string): fs.Stats {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ImageError(`cannot read image ${abs}: ${code === 'ENOENT' ? 'no such file' : code}`, 'open', code);
   }
-  if (st.isDirectory()) throw new ImageError(`${abs} is a directory: use --rootfs ${abs} to run an unpacked tree`, 'open');
-  if (st.size === 0) throw new ImageError(`${abs} is empty: not an image archive`, 'open');
+  if (st.isDirectory() && !fs.existsSync(path.join(abs, 'oci-layout')) && !fs.existsSync(path.join(abs, 'manifest.json')))
+    throw new ImageError(`${abs} is a directory: use --rootfs ${abs} to run an unpacked tree`, 'open');
+  if (st.isFile() && st.size === 0) throw new ImageError(`${abs} is empty: not an image archive`, 'open');
   return st;
 }
 
-function imageAt(store: Store, digest: string, mappingKey?: string): Image {
-  return { digest, rootfs: path.join(store.images, digest, mappingKey ? `rootfs-${mappingKey}` : 'rootfs') };
+/** The image of a docker-save or OCI layout directory (read inside it). */
+function resolveLayout(dir: string, want: Platform): ResolvedImage {
+  const { read, close } = layoutReader(dir);
+  try {
+    if (read('oci-layout')) return resolveOci(read, want);
+    if (read('manifest.json')) return resolveDockerSave(read, want);
+    throw new ImageError('the archive is neither a root filesystem, a docker-save archive nor an OCI layout', 'detect');
+  } finally {
+    close();
+  }
 }
 
-/** Unpack an archive into dest (created here), hashing it in the same pass. */
-export async function unpackArchive(archive: string, dest: string, opts: ExtractOptions = {}): Promise<UnpackResult> {
-  // Loaded here, not at start-up: a cached image needs neither zlib, crypto nor tar.
-  const { unpack } = await import('./unpack.js');
-  return unpack(archive, dest, opts);
+/** Apply an image's layers in order, then check every blob against its digests. */
+async function unpackLayers(
+  image: ResolvedImage,
+  blobs: string,
+  rootfs: string,
+  work: string,
+  owners: boolean,
+  opts: ImportOptions,
+  progress: (phase: ImportProgress['phase'], total: number) => ((p: UnpackProgress) => void) | undefined,
+): Promise<UnpackResult> {
+  if (image.layers.length === 0) throw new ImageError('the image has no layers', 'layout');
+  const total = image.layers.reduce((n, l) => n + (l.size ?? 0), 0);
+  const result = await unpack(
+    { root: rootfs, owners, layers: { blobs, paths: image.layers.map((l) => l.path), diffIds: image.layers.some((l) => l.diffId) } },
+    work,
+    { runner: opts.runner, onProgress: progress('layers', total) },
+  );
+  image.layers.forEach((l, i) => {
+    const got = result.inputs[i];
+    const bad = (l.digest && got.sha256 !== l.digest) || (l.diffId && got.diffId !== l.diffId) || (l.size !== undefined && got.size !== l.size);
+    if (bad)
+      throw new ImageError(
+        `layer ${i + 1} of the image (${l.path}) does not match its digest: the archive is corrupt or was tampered with`,
+        'verify',
+      );
+  });
+  return result;
 }
 
-function unpackHere(archive: string, dest: string): Promise<UnpackResult> {
-  return unpackArchive(archive, dest);
+function recordOf(image: ResolvedImage, result: UnpackResult, source: string): ImageRecord {
+  return {
+    id: image.id,
+    format: image.format,
+    defaults: image.defaults,
+    platform: image.platform,
+    layers: image.layers.length,
+    size: result.bytes,
+    imported: new Date().toISOString(),
+    source,
+  };
+}
+
+function warnAbout(r: UnpackResult, warn?: (line: string) => void): void {
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  if (r.skippedDevices > 0)
+    warn?.(`skipped ${n(r.skippedDevices, 'device node', 'device nodes')} (a user namespace cannot create them; /dev is provided at run time)`);
+  if (r.unmappedOwners > 0)
+    warn?.(`${n(r.unmappedOwners, 'archive member is', 'archive members are')} owned by ids outside your subordinate range; left owned by root`);
+  if (r.skippedXattrs > 0)
+    warn?.(`skipped ${n(r.skippedXattrs, 'extended attribute', 'extended attributes')} that this user may not set (security.*, trusted.*, or on symlinks)`);
+}
+
+function treePath(store: Store, id: string, mappingKey?: string): string {
+  return path.join(store.images, id, mappingKey ? `rootfs-${mappingKey}` : 'rootfs');
+}
+
+function cachedImage(store: Store, id: string, mappingKey?: string): Image | undefined {
+  const rootfs = treePath(store, id, mappingKey);
+  const record = readRecord(store, id);
+  if (!record || !fs.existsSync(rootfs)) return undefined;
+  return { digest: id, rootfs, defaults: record.defaults };
+}
+
+/** Move the tree into place beside its record. */
+async function commit(store: Store, tmp: string, record: ImageRecord, opts: ImportOptions): Promise<Image> {
+  const rootfs = treePath(store, record.id, opts.mappingKey);
+  fs.mkdirSync(path.dirname(rootfs), { recursive: true, mode: 0o700 });
+  if (!readRecord(store, record.id)) writeJsonAtomic(recordPath(store, record.id), record);
+  try {
+    fs.renameSync(path.join(tmp, 'rootfs'), rootfs);
+  } catch (e) {
+    // Another import of the same image finished first: theirs is as good as ours.
+    if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
+    await (opts.remover ?? removeHere)(path.join(tmp, 'rootfs'));
+  }
+  removeTree(tmp);
+  return { digest: record.id, rootfs, defaults: readRecord(store, record.id)?.defaults ?? record.defaults };
 }
 
 async function removeHere(dir: string): Promise<void> {
@@ -119,7 +228,7 @@ function sameFile(a: IndexEntry, st: fs.Stats): boolean {
   return a.dev === st.dev && a.ino === st.ino && a.size === st.size && a.mtimeMs === st.mtimeMs;
 }
 
-function readIndex(store: Store): Record<string, IndexEntry> {
+export function readIndex(store: Store): Record<string, IndexEntry> {
   try {
     return JSON.parse(fs.readFileSync(store.index, 'utf8')) as Record<string, IndexEntry>;
   } catch {
@@ -127,21 +236,32 @@ function readIndex(store: Store): Record<string, IndexEntry> {
   }
 }
 
-function recordIndex(store: Store, abs: string, entry: IndexEntry): void {
+export function writeIndex(store: Store, index: Record<string, IndexEntry>): void {
+  writeJsonAtomic(store.index, index);
+}
+
+function recordIndex(store: Store, abs: string, st: fs.Stats, digest: string, platform?: string): void {
   const index = readIndex(store);
-  index[abs] = entry;
-  const tmp = `${store.index}.${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(index));
-  fs.renameSync(tmp, store.index);
+  index[abs] = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, digest, ...(platform ? { platform } : {}) };
+  writeIndex(store, index);
 }
 
 /** Temporary trees of imports whose process is gone (killed mid-import). */
+export function staleTemps(store: Store): string[] {
+  if (!fs.existsSync(store.images)) return [];
+  return fs
+    .readdirSync(store.images)
+    .filter((name) => {
+      const m = /^\.tmp-(\d+)-/.exec(name);
+      return m && !alive(Number(m[1]));
+    })
+    .map((name) => path.join(store.images, name));
+}
+
 function removeStaleTemps(store: Store): void {
-  for (const name of fs.readdirSync(store.images)) {
-    const m = /^\.tmp-(\d+)-/.exec(name);
-    if (!m || alive(Number(m[1]))) continue;
+  for (const dir of staleTemps(store)) {
     try {
-      removeTree(path.join(store.images, name));
+      removeTree(dir);
     } catch {
       // a tree owned by subordinate ids: only a namespaced remover can take it (prune)
     }

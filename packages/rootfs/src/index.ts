@@ -1,10 +1,11 @@
 export { ImageError } from './errors';
 export { entryPath } from './entry-path';
-export type { Compression } from './compression';
-export type { ExtractResult } from './extract';
-export { importImage, removeTree, unpackArchive, type Image, type ImportOptions, type Unpacker } from './import';
-export type { UnpackResult } from './unpack';
-export type { ExtractOptions } from './extract';
+export { importImage, readIndex, removeTree, staleTemps, writeIndex, type Image, type ImportOptions, type ImportProgress } from './import';
+export { defaultsFromConfig, type ImageDefaults } from './image-config';
+export { lookupImage, looksLikeName, namesOf, normalizeName, readNames, writeNames } from './names';
+export { formatPlatform, hostPlatform, parsePlatform, type Platform } from './platform';
+export { listRecords, readRecord, treesOf, type ImageRecord } from './records';
+export { unpack, type UnpackJob, type UnpackProgress, type UnpackResult, type UnpackRunner } from './unpacker';
 export { storeFor, type Store } from './store';
 export { mountSteps, DEV_NODES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, PRIVATE_ROOT, type MountPlanInput, type RootMode, type Volume } from './mounts';
 export { parseGroup, parsePasswd, resolveUser, resolveUserIn, type ImageUser } from './users';

@@ -11,6 +11,8 @@ export interface Store {
   mnt: string;
   /** archive path + identity -> digest, so an unchanged file is not hashed again */
   index: string;
+  /** name:tag -> image id */
+  names: string;
 }
 
 export function storeFor(env: NodeJS.ProcessEnv = process.env): Store {
@@ -23,5 +25,6 @@ export function storeFor(env: NodeJS.ProcessEnv = process.env): Store {
     images: path.join(root, 'images'),
     mnt: path.join(root, 'mnt'),
     index: path.join(root, 'index.json'),
+    names: path.join(root, 'names.json'),
   };
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ImageError } from '../src/errors';
 import { importImage } from '../src/import';
 import { storeFor, type Store } from '../src/store';
-import { removeAll, tarOf, tempDir } from './tar-helpers';
+import { removeAll, tarOf, tempDir, zstdOf } from './tar-helpers';
 
 let tmp: string;
 let store: Store;
@@ -63,7 +63,7 @@ describe('importImage', () => {
     const gz = zlib.gzipSync(await imageTar());
     const file = write('x.tar', gz);
     const image = await importImage(file, store);
-    expect(image).toEqual({ digest: sha256(gz), rootfs: path.join(store.images, sha256(gz), 'rootfs') });
+    expect(image).toEqual({ digest: sha256(gz), rootfs: path.join(store.images, sha256(gz), 'rootfs'), defaults: {} });
     expect(fs.readFileSync(path.join(image.rootfs, 'etc/os-release'), 'utf8')).toBe('ID=test\n');
     expect(fs.readlinkSync(path.join(image.rootfs, 'bin/sh'))).toBe('busybox');
   });
@@ -72,7 +72,7 @@ describe('importImage', () => {
     const tar = await imageTar();
     const file = write('y.tgz', tar);
     const image = await importImage(file, store);
-    expect(image).toEqual({ digest: sha256(tar), rootfs: path.join(store.images, sha256(tar), 'rootfs') });
+    expect(image).toEqual({ digest: sha256(tar), rootfs: path.join(store.images, sha256(tar), 'rootfs'), defaults: {} });
     expect(fs.readFileSync(path.join(image.rootfs, 'etc/os-release'), 'utf8')).toBe('ID=test\n');
   });
 
@@ -80,7 +80,7 @@ describe('importImage', () => {
     const tar = await imageTar();
     await importImage(write('img.tar', tar), store);
     expect(storedImages()).toEqual([sha256(tar)]);
-    expect(fs.readdirSync(path.join(store.images, sha256(tar)))).toEqual(['rootfs']);
+    expect(fs.readdirSync(path.join(store.images, sha256(tar))).sort()).toEqual(['config.json', 'rootfs']);
   });
 
   it('records the archive in the index under its absolute path', async () => {
@@ -130,6 +130,13 @@ describe('importImage', () => {
     expect(b).toEqual(a);
     expect(fs.statSync(b.rootfs).ino).toBe(ino);
     expect(storedImages()).toEqual([sha256(tar)]);
+  });
+
+  it('detects zstd by content', async () => {
+    const zst = zstdOf(await imageTar());
+    const image = await importImage(write('z.img', zst), store);
+    expect(image.digest).toBe(sha256(zst));
+    expect(fs.readFileSync(path.join(image.rootfs, 'etc/os-release'), 'utf8')).toBe('ID=test\n');
   });
 
   it('warns about skipped device nodes', async () => {
@@ -228,11 +235,19 @@ describe('importImage failures leave nothing in the store', () => {
     expect(e.message).toBe('not a tar archive (invalid tar header)');
   });
 
-  it('refuses zstd with the command that decompresses it', async () => {
-    file = write('image.tar.zst', Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), noise(100)]));
+  it('refuses corrupt zstd data', async () => {
+    const zst = zstdOf(await imageTar());
+    file = write('bad.tar.zst', Buffer.concat([zst.subarray(0, 12), noise(zst.length - 12)]));
     const e = await importError(file);
-    expect(e.message).toBe('zstd-compressed archives are not supported yet: decompress first (zstd -d image.tar.zst)');
-    expect(e.step).toBe('detect');
+    expect(e.message).toMatch(/^the archive's zstd data is corrupt: /);
+    expect(e.step).toBe('decompress');
+  });
+
+  it('refuses a truncated zstd', async () => {
+    const zst = zstdOf(Buffer.concat([await imageTar(), await tarOf([{ name: 'big', body: noise(50_000) }])]));
+    file = write('cut.tar.zst', zst.subarray(0, Math.floor(zst.length / 2)));
+    const e = await importError(file);
+    expect(e.message).toBe('the archive is truncated (unexpected end of compressed data)');
   });
 
   it('refuses a hostile archive after unpacking part of it', async () => {

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { pack, type Header } from 'tar-stream';
+import { unpack, type UnpackResult } from '../src/unpacker';
 
 /** One archive member: a header plus, for regular files, its content. */
 export type Member = Partial<Header> & Pick<Header, 'name'> & { body?: string | Buffer };
@@ -21,7 +22,24 @@ export async function tarOf(members: Member[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export const streamOf = (buf: Buffer): Readable => Readable.from([buf]);
+/**
+ * Unpack archive bytes into root with minictl-unpack, as a root filesystem (layers: as one
+ * layer each, in order). The archive and the unpacker's files live in a scratch directory
+ * of their own, removed afterwards.
+ */
+export async function extractTar(archives: Buffer | Buffer[], root: string, opts: { layers?: boolean } = {}): Promise<UnpackResult> {
+  const work = tempDir('work');
+  try {
+    const list = Array.isArray(archives) ? archives : [archives];
+    list.forEach((b, i) => fs.writeFileSync(path.join(work, `${i}.tar`), b));
+    if (opts.layers)
+      return await unpack({ root, owners: false, layers: { blobs: work, paths: list.map((_, i) => `${i}.tar`), diffIds: false } }, work);
+    fs.mkdirSync(path.join(work, 'staging'));
+    return await unpack({ root, owners: false, archive: { file: path.join(work, '0.tar'), staging: path.join(work, 'staging') } }, work);
+  } finally {
+    removeAll(work);
+  }
+}
 
 /** A fresh temporary directory, removed by the caller's cleanup. */
 export function tempDir(prefix: string): string {
@@ -59,4 +77,9 @@ export function listTree(dir: string): string[] {
   };
   walk('');
   return out.sort();
+}
+
+/** zstd-compressed bytes, made by the zstd program (Debian's zstd, installed with libzstd). */
+export function zstdOf(buf: Buffer): Buffer {
+  return execFileSync('zstd', ['-q', '-c'], { input: buf, maxBuffer: 1 << 30 });
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { compilePlan, launch, validateSpec, type ContainerSpec } from '@minictl/nsproc';
-import { ImageError, removeTree, type UnpackResult } from '@minictl/rootfs';
+import { ImageError, removeTree, type UnpackRunner } from '@minictl/rootfs';
 import { selfCommand } from '../self';
 import type { ResolvedIdentity } from './resolve';
 
@@ -11,14 +10,14 @@ export function mappingKey(identity: ResolvedIdentity): string {
   return createHash('sha256').update(JSON.stringify([identity.uidMappings, identity.gidMappings])).digest('hex').slice(0, 12);
 }
 
-/** Run `minictl <args>` as root of a new user namespace with these maps, in place. */
-async function runInside(identity: ResolvedIdentity, args: string[]): Promise<number> {
+/** Run argv as root of a new user namespace with these maps, in place. */
+async function runInside(identity: ResolvedIdentity, argv: string[]): Promise<number> {
   const spec: ContainerSpec = validateSpec({
     ociVersion: '1.2.0',
     process: {
       terminal: false,
       user: { uid: 0, gid: 0 },
-      args: [...selfCommand(), ...args],
+      args: argv,
       env: [`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`],
       cwd: '/',
       noNewPrivileges: true,
@@ -37,26 +36,10 @@ async function runInside(identity: ResolvedIdentity, args: string[]): Promise<nu
   return launch(spec, compilePlan(spec, {}));
 }
 
-/** Unpack inside the namespace, as its root, keeping the archive's owners. */
-export function namespacedUnpacker(identity: ResolvedIdentity) {
-  return async (archive: string, dest: string): Promise<UnpackResult> => {
-    const resultFile = path.join(path.dirname(dest), 'result.json');
-    const status = await runInside(identity, ['__unpack', archive, dest, resultFile]);
-    let result: UnpackResult & { error?: string; step?: string; errno?: string };
-    try {
-      result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
-    } catch {
-      throw new ImageError(`unpacking in the user namespace failed (exit status ${status})`, 'extract');
-    }
-    if (result.error) throw new ImageError(result.error, result.step ?? 'extract', result.errno);
-    return result;
-  };
-}
-
 /** Remove a tree whose files belong to subordinate ids (the caller cannot). */
 export function namespacedRemover(identity: ResolvedIdentity) {
   return async (dir: string): Promise<void> => {
-    const status = await runInside(identity, ['__remove', dir]);
+    const status = await runInside(identity, [...selfCommand(), '__remove', dir]);
     if (status !== 0) throw new ImageError(`cannot remove ${dir} (exit status ${status})`, 'remove');
   };
 }
@@ -65,7 +48,8 @@ export function namespacedRemover(identity: ResolvedIdentity) {
 export interface TreeTools {
   /** set when trees are unpacked under subordinate ids, to keep them apart */
   mappingKey?: string;
-  unpacker?: (archive: string, dest: string) => Promise<UnpackResult>;
+  /** runs the image unpacker inside the namespace, as its root, so owners are kept */
+  runner?: UnpackRunner;
   copier: (src: string, dest: string) => Promise<void>;
   remover: (dir: string) => Promise<void>;
 }
@@ -83,9 +67,9 @@ export function treeTools(identity: ResolvedIdentity): TreeTools {
   }
   return {
     mappingKey: mappingKey(identity),
-    unpacker: namespacedUnpacker(identity),
+    runner: (argv) => runInside(identity, argv),
     copier: async (src, dest) => {
-      const status = await runInside(identity, ['__copy', src, dest]);
+      const status = await runInside(identity, [...selfCommand(), '__copy', src, dest]);
       if (status !== 0) throw new ImageError(`cannot copy ${src} (exit status ${status})`, 'copy');
     },
     remover: namespacedRemover(identity),

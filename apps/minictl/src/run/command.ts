@@ -6,7 +6,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a command in a new container made from an image tarball')
-    .argument('[image]', 'image archive (plain or gzip tarball); omit with --rootfs')
+    .argument('[image]', 'image: a name from minictl images, an archive (rootfs tar, docker save, OCI) or an OCI layout; omit with --rootfs')
     .argument('[command...]', 'command and arguments (default: /bin/sh)')
     .option('--rootfs <dir>', 'run an already unpacked root directory instead of an image')
     .option('-d, --detach', 'run in the background; print the container id (see ps, logs, exec, stop, rm)')
@@ -14,6 +14,9 @@ export function registerRun(program: Command): void {
     .option('-e, --env <KEY=VAL>', 'set an environment variable (repeatable)', collect, [])
     .option('--env-file <file>', 'read KEY=VAL lines from a file (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container', undefined)
+    .option('--entrypoint <cmd>', "replace the image's entrypoint (and its default command); '' clears it")
+    .option('--platform <os/arch[/variant]>', "which image of a multi-platform archive (default: this host's)")
+    .option('-q, --quiet', 'no progress bar while importing the image')
     .option('-v, --volume <host:path[:ro]>', 'bind a host path into the container (repeatable)', collect, [])
     .option('--hostname <name>', 'host name inside the container (default: the short container id)')
     .option('--read-only', 'mount the image read-only instead of giving the run a writable layer')

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isatty } from 'node:tty';
 import { compilePlan, launch, LaunchError, validateSpec, type IdMapping } from '@minictl/nsproc';
-import { importImage, removeTree, resolveUser, storeFor, type RootMode, type Store } from '@minictl/rootfs';
+import { removeTree, resolveUser, storeFor, type RootMode, type Store } from '@minictl/rootfs';
 import { treeTools, type TreeTools } from '../identity/namespaced';
 import { isHostRoot } from '../identity/host-root';
 import { resolveIdentity, type ResolvedIdentity } from '../identity/resolve';
 import { explainUsernsRefusal } from '../diagnose';
+import { openImage } from '../images/open';
 import { notice, warn } from '../output';
 import { UsageError } from './parse';
 import { checkPortsFree, hostPlumbing } from './plumbing';
@@ -14,6 +15,7 @@ import { checkNameFree, containers } from '../lifecycle/containers';
 import { startDetached } from '../lifecycle/detach';
 import type { Step } from '@minictl/native';
 import { checkAgainstHost } from './resources';
+import { commandFor } from './image-defaults';
 import { specFromOptions, type RunOptions } from './spec-from-options';
 
 export interface RunCommandOptions extends RunOptions {
@@ -22,6 +24,12 @@ export interface RunCommandOptions extends RunOptions {
   name?: string;
   /** global --root: where container state lives */
   stateRoot?: string;
+  /** replaces the image's Entrypoint (and drops its Cmd) */
+  entrypoint?: string;
+  /** no progress bar while importing */
+  quiet?: boolean;
+  /** which image of a multi-platform archive */
+  platform?: string;
 }
 
 /** `minictl run`: resolve the image, build the spec, start the container, return its status. */
@@ -36,10 +44,9 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   if (identity.notice) notice(identity.notice);
   requireOwnIds(identity);
   const trees = treeTools(identity);
-  const rootfs = opts.rootfs
-    ? checkRootfs(opts.rootfs)
-    : (await importImage(image!, store, { warn, mappingKey: trees.mappingKey, unpacker: trees.unpacker, remover: trees.remover })).rootfs;
-  const args = rest.length > 0 ? rest : ['/bin/sh'];
+  const opened = opts.rootfs ? undefined : await openImage(image!, store, trees, opts);
+  const rootfs = opened?.rootfs ?? checkRootfs(opts.rootfs!);
+  const args = commandFor(opened?.defaults, opts.entrypoint, rest);
   // A detached container has no terminal to talk to: its output goes to its log.
   const terminal = opts.detach ? false : (opts.tty ?? (isatty(0) && isatty(1)));
   const id = newContainerId();
@@ -49,12 +56,12 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   else if (opts.name !== undefined) throw new UsageError('--name names a detached container: add -d');
 
   // keep-id exists to run as oneself: that is its default user.
-  const userSpec = opts.user ?? (opts.userns === 'keep-id' ? `${process.getuid!()}:${process.getgid!()}` : undefined);
+  const userSpec = opts.user ?? (opts.userns === 'keep-id' ? `${process.getuid!()}:${process.getgid!()}` : opened?.defaults.user);
   const user = userSpec === undefined ? undefined : resolveUser(rootfs, userSpec);
 
   const hostResolv = readOptional('/etc/resolv.conf');
   const start = async (rootMode: RootMode, lower: string) => {
-    const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user, hostResolv }));
+    const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user, hostResolv, image: opened?.defaults }));
     if (states) spec.minictl.detached = { exitFile: states.exitFile(id) };
     fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
     const steps = compilePlan(spec, { scratch: store.mnt });

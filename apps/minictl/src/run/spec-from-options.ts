@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
 import type { ContainerSpec } from '@minictl/nsproc';
 import { defaultProfile, parseProfile, type SeccompProfile } from '@minictl/seccomp';
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type ImageUser, type RootMode } from '@minictl/rootfs';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type ImageDefaults, type ImageUser, type RootMode } from '@minictl/rootfs';
 import type { ResolvedIdentity } from '../identity/resolve';
 import { etcFiles, parseNetwork } from './network';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from './parse';
@@ -52,6 +52,8 @@ export interface SpecInputs {
   hostEnv?: NodeJS.ProcessEnv;
   /** the host's /etc/resolv.conf, for the container's */
   hostResolv?: string;
+  /** the image config's Env and WorkingDir, below the flags */
+  image?: ImageDefaults;
 }
 
 /** The ContainerSpec for `minictl run`: flags over minictl's defaults. */
@@ -63,7 +65,7 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
   if (i.terminal) defaults.push(`TERM=${hostEnv.TERM || 'xterm'}`);
   const files = i.opts.envFile.flatMap((f) => parseEnvFile(readText(f), f, hostEnv));
   const flags = i.opts.env.map((e) => parseEnvArg(e, hostEnv)).filter((e): e is string => e !== undefined);
-  const cwd = i.opts.workdir ?? '/';
+  const cwd = i.opts.workdir ?? i.image?.workingDir ?? '/';
   const caps = resolveRunPolicy({ capAdd: i.opts.capAdd, capDrop: i.opts.capDrop, rootUser: user.uid === 0 });
   if (!cwd.startsWith('/')) throw new UsageError(`--workdir must be an absolute path inside the container, got ${JSON.stringify(cwd)}`);
   const network = parseNetwork(i.opts.network);
@@ -79,7 +81,7 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
       terminal: i.terminal,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
       args: i.args,
-      env: mergeEnv(defaults, files, flags),
+      env: mergeEnv(defaults, i.image?.env ?? [], files, flags),
       cwd,
       capabilities: {
         bounding: ociNames(caps.bounding),
