@@ -196,6 +196,23 @@ describe('minictl-unpack: malformed archives', () => {
     expect(e.message).toBe('not a tar archive (invalid tar header)');
   });
 
+  it('refuses a name longer than 4096 bytes', async () => {
+    const e = await errorOf(extract([{ name: `${'d/'.repeat(2100)}f`, body: 'x' }]));
+    expect(e.message).toMatch(/^archive member "d\/d\/.*\.\.\." has a name longer than 4096 bytes; refusing the archive$/);
+    expect(e.errno).toBe('ENAMETOOLONG');
+  });
+
+  it('refuses a pax header larger than 1 MiB', async () => {
+    const e = await errorOf(extract([{ name: 'f', body: 'x', pax: { comment: 'x'.repeat(2 << 20) } }]));
+    expect(e.message).toBe('an extended tar header is larger than 1048576 bytes: refusing the archive');
+  });
+
+  it('reports a name component the kernel refuses (over 255 bytes)', async () => {
+    const e = await errorOf(extract([{ name: 'x'.repeat(300), body: 'x' }]));
+    expect(e.errno).toBe('ENAMETOOLONG');
+    expect(e.message).toMatch(/^cannot create file archive member "x+": ENAMETOOLONG$/);
+  });
+
   it('rejects a member naming the root as a regular file', async () => {
     const e = await errorOf(extract([{ name: './', type: 'file', body: 'x' }]));
     expect(e.message).toBe('archive member names the image root as a file');
