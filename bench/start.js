@@ -29,10 +29,11 @@ function which(cmd) {
 
 // Import once: the benchmark is about starting a container from the cache.
 execFileSync(cli, ['run', image, 'true'], { env, stdio: 'inherit' });
-// The unpacked tree: rootfs, or rootfs-<mapping> when unpacked under a subuid range.
+// The unpacked tree: rootfs, or rootfs-<mapping> when unpacked under a subuid range (beside
+// the image's config.json).
 const images = path.join(data, 'minictl', 'images');
 const digest = path.join(images, fs.readdirSync(images)[0]);
-const rootfs = path.join(digest, fs.readdirSync(digest)[0]);
+const rootfs = path.join(digest, fs.readdirSync(digest).find((n) => n.startsWith('rootfs')));
 
 const candidates = [
   { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },

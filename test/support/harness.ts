@@ -57,7 +57,9 @@ export class Sandbox {
 
   /** Every unpacked tree: images/<digest>/rootfs (own ids) or rootfs-<mapping> (a range). */
   trees(): string[] {
-    return this.images().flatMap((d) => fs.readdirSync(path.join(this.imagesDir, d)).map((t) => path.join(this.imagesDir, d, t)));
+    return this.images().flatMap((d) =>
+      fs.readdirSync(path.join(this.imagesDir, d)).filter((t) => t.startsWith('rootfs')).map((t) => path.join(this.imagesDir, d, t)),
+    );
   }
 
   run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeout?: number } = {}): Result {
