@@ -66,11 +66,6 @@ static int own_at(int dir, const char *base, struct fs_owner o) {
   return fchownat(dir, base, (uid_t)o.uid, (gid_t)o.gid, AT_SYMLINK_NOFOLLOW);
 }
 
-static void times_of(long long ns, struct timespec ts[2]) {
-  ts[0].tv_sec = ts[1].tv_sec = (time_t)(ns / 1000000000LL);
-  ts[0].tv_nsec = ts[1].tv_nsec = (long)(ns % 1000000000LL);
-}
-
 #define RETURN_ERRNO(expr)            \
   do {                                \
     int r_ = (expr);                  \
@@ -82,92 +77,6 @@ static void times_of(long long ns, struct timespec ts[2]) {
 int fs_open_root(const char *path) {
   int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   return fd < 0 ? -errno : fd;
-}
-
-int fs_mkdir(int root, const char *rel, mode_t mode, struct fs_owner owner) {
-  const char *base;
-  int dirfd = open_parent(root, rel, &base);
-  if (dirfd < 0) return -errno;
-  /* Owner rwx while unpacking: a read-only directory must still receive its entries. */
-  int r = mkdirat(dirfd, base, (mode & 07777) | 0700);
-  if (r < 0 && errno == EEXIST) {
-    struct stat st;
-    r = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW);
-    if (r == 0 && !S_ISDIR(st.st_mode)) r = clear_slot(dirfd, base) < 0 ? -1 : mkdirat(dirfd, base, (mode & 07777) | 0700);
-  }
-  if (r == 0) r = own_at(dirfd, base, owner);
-  RETURN_ERRNO(r);
-}
-
-int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *iov, int iovcnt, long long mtime_ns,
-                  struct fs_owner owner) {
-  const char *base;
-  int dirfd = open_parent(root, rel, &base);
-  if (dirfd < 0) return -errno;
-  if (clear_slot(dirfd, base) < 0) RETURN_ERRNO(-1);
-  int fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) RETURN_ERRNO(-1);
-  int r = 0;
-  for (int i = 0; i < iovcnt && r == 0; i++) {
-    const char *p = iov[i].iov_base;
-    size_t left = iov[i].iov_len;
-    while (left > 0) {
-      ssize_t n = write(fd, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        r = -1;
-        break;
-      }
-      p += n;
-      left -= (size_t)n;
-    }
-  }
-  /* chown, then chmod: both a write and a chown clear setuid/setgid bits, which images keep. */
-  if (r == 0 && (owner.uid >= 0 || owner.gid >= 0)) r = fchown(fd, (uid_t)owner.uid, (gid_t)owner.gid);
-  if (r == 0) r = fchmod(fd, mode & 07777);
-  if (r == 0 && mtime_ns >= 0) {
-    struct timespec ts[2];
-    times_of(mtime_ns, ts);
-    r = futimens(fd, ts);
-  }
-  int e = errno;
-  close(fd);
-  errno = e;
-  RETURN_ERRNO(r);
-}
-
-int fs_symlink(int root, const char *rel, const char *target, long long mtime_ns, struct fs_owner owner) {
-  const char *base;
-  int dirfd = open_parent(root, rel, &base);
-  if (dirfd < 0) return -errno;
-  int r = clear_slot(dirfd, base);
-  if (r == 0) r = symlinkat(target, dirfd, base);
-  if (r == 0) r = own_at(dirfd, base, owner);
-  if (r == 0 && mtime_ns >= 0) {
-    struct timespec ts[2];
-    times_of(mtime_ns, ts);
-    r = utimensat(dirfd, base, ts, AT_SYMLINK_NOFOLLOW);
-  }
-  RETURN_ERRNO(r);
-}
-
-int fs_link(int root, const char *rel, const char *target_rel) {
-  const char *base, *tbase;
-  int tdir = open_parent(root, target_rel, &tbase);
-  if (tdir < 0) return -errno;
-  int dirfd = open_parent(root, rel, &base);
-  if (dirfd < 0) {
-    int e = errno;
-    close(tdir);
-    return -e;
-  }
-  /* Flags 0: a symlink target is linked as the symlink itself, never followed. */
-  int r = clear_slot(dirfd, base);
-  if (r == 0) r = linkat(tdir, tbase, dirfd, base, 0);
-  int e = errno;
-  close(tdir);
-  errno = e;
-  RETURN_ERRNO(r);
 }
 
 int fs_mkfifo(int root, const char *rel, mode_t mode, struct fs_owner owner) {
@@ -201,20 +110,4 @@ long fs_read_file(int root, const char *rel, size_t max, char **out) {
   }
   *out = buf;
   return (long)got;
-}
-
-int fs_finish_dir(int root, const char *rel, mode_t mode, long long mtime_ns) {
-  int dirfd = -1;
-  int fd = openat2_in_root(root, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  if (fd < 0) return -errno;
-  int r = fchmod(fd, mode & 07777);
-  if (r == 0 && mtime_ns >= 0) {
-    struct timespec ts[2];
-    times_of(mtime_ns, ts);
-    r = futimens(fd, ts);
-  }
-  int e = errno;
-  close(fd);
-  errno = e;
-  RETURN_ERRNO(r);
 }

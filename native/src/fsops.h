@@ -3,13 +3,12 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* File primitives for unpacking an image: every path is relative to an open root directory
+/* File primitives inside a directory tree: every path is relative to an open root directory
  * and resolved with openat2(RESOLVE_IN_ROOT), so "..", absolute symlinks and symlinks planted
  * by earlier entries all stay inside the root. Each returns 0 or -errno.
  * An owner of {-1, -1} keeps the creator's ids; others are set (inside a user namespace). */
@@ -17,16 +16,9 @@ struct fs_owner {
   int uid, gid;
 };
 int fs_open_root(const char *path);
-int fs_mkdir(int root, const char *rel, mode_t mode, struct fs_owner owner);
-int fs_write_file(int root, const char *rel, mode_t mode, const struct iovec *iov, int iovcnt, long long mtime_ns,
-                  struct fs_owner owner);
-int fs_symlink(int root, const char *rel, const char *target, long long mtime_ns, struct fs_owner owner);
-int fs_link(int root, const char *rel, const char *target_rel);
 int fs_mkfifo(int root, const char *rel, mode_t mode, struct fs_owner owner);
 /* Read a whole regular file of at most max bytes into *out (malloc'd); returns its size. */
 long fs_read_file(int root, const char *rel, size_t max, char **out);
-/* Final mode and mtime of a directory, applied after its contents are written. */
-int fs_finish_dir(int root, const char *rel, mode_t mode, long long mtime_ns);
 
 #ifdef __cplusplus
 }

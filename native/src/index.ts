@@ -3,17 +3,13 @@ import * as path from 'node:path';
 
 export * from './plan';
 
-/** The in-process addon: image-unpacking primitives resolved inside a root (fsops.h). */
+/** The in-process addon: file primitives resolved inside a root (fsops.h). Images are
+ * unpacked by the minictl-unpack executable instead. */
 export interface FsAddon {
   openRoot(path: string): number;
   close(fd: number): void;
-  /** uid/gid (-1 or absent: keep the creator's) are set before the final mode */
-  mkdir(root: number, rel: string, mode: number, uid?: number, gid?: number): void;
-  writeFile(root: number, rel: string, mode: number, chunks: Buffer[], mtime?: number, uid?: number, gid?: number): void;
-  symlink(root: number, rel: string, target: string, mtime?: number, uid?: number, gid?: number): void;
-  link(root: number, rel: string, targetRel: string): void;
+  /** uid/gid (-1 or absent: keep the creator's) */
   mkfifo(root: number, rel: string, mode: number, uid?: number, gid?: number): void;
-  finishDir(root: number, rel: string, mode: number, mtime?: number): void;
   /** a regular file's bytes (at most 4 MiB) */
   readFile(root: number, rel: string): Buffer;
 }
