@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # uidmap: newuidmap/newgidmap for subuid ranges; busybox-static: the demo and test image;
-# passt: pasta, for --network pasta; zlib, zstd and OpenSSL headers: minictl-unpack
-# decompresses and hashes images in C.
-packages=(uidmap busybox-static passt zlib1g-dev libzstd-dev libssl-dev)
+# passt: pasta, for --network pasta; runc: its `runc spec --rootless` configs are tested;
+# zlib, zstd and OpenSSL headers: minictl-unpack decompresses and hashes images in C.
+packages=(uidmap busybox-static passt runc zlib1g-dev libzstd-dev libssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

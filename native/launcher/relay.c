@@ -33,8 +33,14 @@ int relay_pump(struct relay *r, int fd) {
   ssize_t n = read(fd, buf, sizeof(buf));
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return 0;
   if (fd == STDIN_FILENO) {
-    if (n <= 0) r->in_open = 0;
-    else (void)write_all(r->master, buf, (size_t)n);
+    if (n > 0) {
+      (void)write_all(r->master, buf, (size_t)n);
+    } else {
+      /* End of input: the terminal's end-of-file character, so that a shell reading it ends
+       * as it would at a keyboard's Ctrl-D. */
+      r->in_open = 0;
+      (void)write_all(r->master, "\x04", 1);
+    }
     return 0;
   }
   if (n <= 0) return -1; /* EIO: every slave is closed */

@@ -3,6 +3,7 @@ import { registerDoctor } from './doctor/command';
 import { registerImages } from './images/command';
 import { registerInternal } from './internal/command';
 import { registerLifecycle } from './lifecycle/commands';
+import { registerOci } from './oci/commands';
 import { error } from './output';
 import { registerRun } from './run/command';
 import { registerUnshare } from './unshare/command';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerImages(program);
   registerUnshare(program);
   registerLifecycle(program);
+  registerOci(program);
   registerDoctor(program);
   registerInternal(program);
   return program;

@@ -62,6 +62,7 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
           mode: spec.minictl.rootMode,
           volumes,
           newNetns: has('network'),
+          newIpcns: has('ipc'),
           tmpfs: spec.mounts.filter((m) => m.type === 'tmpfs').map((m) => ({ target: m.destination, options: tmpfsData(m.options) })),
           etc: spec.minictl.etc,
           maskedPaths: spec.linux.maskedPaths,

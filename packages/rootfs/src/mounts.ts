@@ -28,6 +28,8 @@ export interface MountPlanInput {
   volumes: readonly Volume[];
   /** a new network namespace lets sysfs be mounted fresh */
   newNetns: boolean;
+  /** a new IPC namespace gets its POSIX message queue filesystem at /dev/mqueue */
+  newIpcns?: boolean;
   /** extra tmpfs mounts (`--tmpfs PATH[:OPTIONS]`) */
   tmpfs?: readonly { target: string; options: string }[];
   /** files minictl provides in /etc (hosts, hostname, resolv.conf): name → content */
@@ -137,6 +139,16 @@ export function mountSteps(input: MountPlanInput): Step[] {
       args: ['shm', '/dev/shm', 'tmpfs', String(MS.NOSUID | MS.NODEV | MS.NOEXEC), 'mode=1777,size=65536k'],
       what: 'mount tmpfs on /dev/shm',
     },
+    ...(input.newIpcns
+      ? [
+          { op: Op.MKDIR, args: ['/dev/mqueue', '755'], what: 'mkdir /dev/mqueue' },
+          {
+            op: Op.MOUNT,
+            args: ['mqueue', '/dev/mqueue', 'mqueue', String(MS.NOSUID | MS.NODEV | MS.NOEXEC), ''],
+            what: 'mount mqueue on /dev/mqueue',
+          },
+        ]
+      : []),
     ...mkdirFor('/tmp', input.mode),
     { op: Op.MOUNT, args: ['tmpfs', '/tmp', 'tmpfs', String(MS.NOSUID | MS.NODEV), 'mode=1777'], what: 'mount tmpfs on /tmp' },
     ...attach(1, '/sys', true, 'sysfs', input.mode),

@@ -77,12 +77,13 @@ export function registerLifecycle(program: Command): void {
 
   program
     .command('kill')
-    .description('send a signal to a container (default SIGKILL)')
+    .description('send a signal to a container (default SIGTERM); OCI form: kill ID SIGNAL')
     .argument('<name>')
-    .option('-s, --signal <sig>', 'signal name or number', 'KILL')
-    .action((ref: string, opts: { signal: string }, cmd: Command) => {
+    .argument('[signal]', 'signal name or number (as -s)')
+    .option('-s, --signal <sig>', 'signal name or number', 'TERM')
+    .action((ref: string, positional: string | undefined, opts: { signal: string }, cmd: Command) => {
       const store = containers(rootOf(cmd));
-      const sig = parseSignal(opts.signal);
+      const sig = parseSignal(positional ?? opts.signal);
       const r = requireContainer(store, ref);
       if (!signalContainer(r, sig)) throw new UsageError(`container ${r.name} is not running`);
     });

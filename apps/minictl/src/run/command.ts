@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collect } from '../options';
+import { runBundle } from '../oci/commands';
+import { UsageError } from './parse';
 import { runCommand } from './run';
 
 export function registerRun(program: Command): void {
@@ -9,6 +11,7 @@ export function registerRun(program: Command): void {
     .argument('[image]', 'image: a name from minictl images, an archive (rootfs tar, docker save, OCI) or an OCI layout; omit with --rootfs')
     .argument('[command...]', 'command and arguments (default: /bin/sh)')
     .option('--rootfs <dir>', 'run an already unpacked root directory instead of an image')
+    .option('--bundle <dir>', 'run an OCI bundle (config.json and its root) instead of an image')
     .option('-d, --detach', 'run in the background; print the container id (see ps, logs, exec, stop, rm)')
     .option('--name <name>', 'a unique name for the container')
     .option('-e, --env <KEY=VAL>', 'set an environment variable (repeatable)', collect, [])
@@ -47,6 +50,11 @@ export function registerRun(program: Command): void {
     .addOption(new Option('-T, --no-tty', 'never give the container a terminal'))
     .passThroughOptions()
     .action(async (image: string | undefined, command: string[], opts, cmd: Command) => {
+      if (opts.bundle) {
+        if (image !== undefined) throw new UsageError('--bundle takes everything from config.json: give no image or command');
+        process.exitCode = await runBundle(opts.bundle);
+        return;
+      }
       const root = (cmd.optsWithGlobals() as { root?: string }).root;
       process.exitCode = await runCommand([image, ...command].filter((a): a is string => a !== undefined), { ...opts, stateRoot: root });
     });
