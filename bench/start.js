@@ -16,7 +16,8 @@ const image = process.argv[2];
 if (!image) throw new Error('usage: start.js IMAGE.tar.gz');
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'minictl-bench-'));
-const env = { ...process.env, XDG_DATA_HOME: data };
+// ch-run wants $USER; as-unprivileged.sh sets it, a bare environment may not
+const env = { USER: os.userInfo().username, ...process.env, XDG_DATA_HOME: data };
 process.on('exit', () => fs.rmSync(data, { recursive: true, force: true }));
 
 function which(cmd) {
@@ -46,7 +47,8 @@ const candidates = [
   },
   which('unshare') && {
     name: 'unshare -Urmuinpf + chroot',
-    argv: ['unshare', '-Urmuinpf', 'chroot', rootfs, '/bin/true'],
+    // chroot lives in /usr/sbin, which an ordinary user's PATH may lack
+    argv: ['unshare', '-Urmuinpf', which('chroot') ?? '/usr/sbin/chroot', rootfs, '/bin/true'],
   },
   which('ch-run') && { name: 'ch-run (charliecloud)', argv: ['ch-run', rootfs, '--', '/bin/true'] },
 ].filter(Boolean);

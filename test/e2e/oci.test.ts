@@ -138,6 +138,10 @@ describe('the OCI runtime command line', () => {
     one(['start', 'b3'], /is running, not created/);
     one(['kill', 'b3', 'NOTASIGNAL'], /unknown signal/);
     one(['state', 'nope'], /no container "nope"/);
+    // --log: what an engine driving minictl reads
+    const log = path.join(tempDir(), 'runtime.log');
+    expect(box.run(['--root', root, '--log', log, '--log-format', 'json', 'state', 'nope']).status).toBe(125);
+    expect(JSON.parse(fs.readFileSync(log, 'utf8'))).toMatchObject({ level: 'error', msg: 'no container "nope" (see minictl ps -a)' });
     expect(ctl(['delete', '-f', 'b3']).status).toBe(0);
     expect(fs.readdirSync(root).filter((d) => d.startsWith('b'))).toEqual([]);
   });

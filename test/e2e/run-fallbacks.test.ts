@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, Sandbox, testImage } from '../support/harness';
@@ -23,7 +24,7 @@ describe('minictl run: fallbacks when the kernel says no', () => {
 
   it('uses a per-run copy of the image where overlayfs is unavailable, and removes it', () => {
     box.sh('true');
-    fs.writeFileSync(path.join(box.data, 'minictl', 'no-overlay'), 'EINVAL\n');
+    fs.writeFileSync(path.join(box.data, 'minictl', 'no-overlay'), `${os.release()} EINVAL\n`);
     const rootfs = box.trees()[0];
     const out = box.sh('grep " / " /proc/self/mounts | cut -d" " -f3; echo x > /bin/copied; cat /bin/copied');
     expect(out.trim().split('\n')).toEqual([expect.not.stringMatching(/^overlay$/), 'x']);

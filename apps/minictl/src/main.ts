@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import * as fs from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import { registerDoctor } from './doctor/command';
 import { registerImages } from './images/command';
 import { registerInternal } from './internal/command';
@@ -16,6 +17,8 @@ export function buildProgram(): Command {
     .description('Rootless containers for Linux')
     .version(VERSION)
     .option('--root <dir>', 'where container state lives (default: $XDG_RUNTIME_DIR/minictl)')
+    .option('--log <file>', "also append minictl's errors to this file (for engines driving minictl)")
+    .addOption(new Option('--log-format <format>', 'format of --log lines').choices(['text', 'json']).default('text'))
     .enablePositionalOptions()
     // Usage errors come back here as exceptions, to be reported like any other: one line, 125.
     .exitOverride()
@@ -43,8 +46,22 @@ export async function main(argv: string[], program = buildProgram()): Promise<vo
       return;
     }
     error(describe(e));
+    logError(program, describe(e));
     const code = (e as { exitCode?: number }).exitCode;
     process.exitCode = typeof code === 'number' && code > 0 ? code : 125;
+  }
+}
+
+/** --log FILE: an engine reads minictl's failures there, as text or JSON lines. */
+function logError(program: Command, message: string): void {
+  const { log, logFormat } = program.opts() as { log?: string; logFormat: string };
+  if (!log) return;
+  const time = new Date().toISOString();
+  const line = logFormat === 'json' ? JSON.stringify({ level: 'error', msg: message, time }) : `${time} error: ${message}`;
+  try {
+    fs.appendFileSync(log, `${line}\n`);
+  } catch {
+    // the message is on stderr already
   }
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { isatty } from 'node:tty';
 import { compilePlan, launch, LaunchError, validateSpec, type IdMapping } from '@minictl/nsproc';
@@ -83,14 +84,15 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   };
 
   if (opts.readOnly) return start('readonly', rootfs);
+  // The verdict holds for this kernel only: a new kernel gets overlayfs tried again.
   const marker = path.join(store.root, 'no-overlay');
-  if (!fs.existsSync(marker)) {
+  if (readOptional(marker).split(' ')[0] !== os.release()) {
     try {
       return await start('overlay', rootfs);
     } catch (e) {
       if (!(e instanceof LaunchError && e.step.startsWith('mount overlay'))) throw explain(e);
       warn(`overlayfs is not available in a user namespace here (${e.errno}); using a per-run copy of the image from now on`);
-      fs.writeFileSync(marker, `${e.errno}\n`);
+      fs.writeFileSync(marker, `${os.release()} ${e.errno}\n`);
     }
   }
   // A per-run copy is removed when the run ends, which a detached run outlives.
@@ -100,7 +102,10 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
 
 /** The fallback writable view: a private copy of the image, removed when the run ends. */
 async function withCopy<T>(store: Store, id: string, rootfs: string, trees: TreeTools, fn: (copy: string) => Promise<T>): Promise<T> {
-  const dir = path.join(store.root, 'containers', id);
+  const parent = path.join(store.root, 'containers');
+  await removeAbandonedCopies(parent, trees);
+  // Named after this process, so that a copy left by a killed minictl can be recognised.
+  const dir = path.join(parent, `${process.pid}-${id}`);
   const copy = path.join(dir, 'rootfs');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   await trees.copier(rootfs, copy);
@@ -138,6 +143,23 @@ function readOptional(file: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/** Per-run copies whose minictl is gone (killed before it could clean up). */
+async function removeAbandonedCopies(parent: string, trees: TreeTools): Promise<void> {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.split('-')[0]);
+    if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
+    const dir = path.join(parent, name);
+    if (fs.existsSync(path.join(dir, 'rootfs'))) await trees.remover(path.join(dir, 'rootfs'));
+    removeTree(dir);
   }
 }
 
