@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { compilePlan, launch, validateSpec, type ContainerSpec } from '@minictl/nsproc';
+import { compilePlan, launch, validateSpec } from '@minictl/nsproc';
 import { ImageError, removeTree, type UnpackRunner } from '@minictl/rootfs';
 import { selfCommand } from '../self';
+import { inPlaceSpec } from './in-place';
 import type { ResolvedIdentity } from './resolve';
 
 /** Trees unpacked under different id mappings live apart; this names a mapping. */
@@ -12,27 +13,9 @@ export function mappingKey(identity: ResolvedIdentity): string {
 
 /** Run argv as root of a new user namespace with these maps, in place. */
 async function runInside(identity: ResolvedIdentity, argv: string[]): Promise<number> {
-  const spec: ContainerSpec = validateSpec({
-    ociVersion: '1.2.0',
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: argv,
-      env: [`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`],
-      cwd: '/',
-      noNewPrivileges: true,
-    },
-    root: { path: '/', readonly: false },
-    mounts: [],
-    linux: { namespaces: [{ type: 'user' }], uidMappings: identity.uidMappings, gidMappings: identity.gidMappings },
-    minictl: {
-      init: false,
-      rootMode: 'bind',
-      keepRoot: true,
-      setgroups: identity.setgroups,
-      useIdHelpers: identity.useIdHelpers,
-    },
-  });
+  const spec = validateSpec(
+    inPlaceSpec({ args: argv, env: [`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`], cwd: '/', namespaces: [], identity, terminal: false, noNewPrivileges: true }),
+  );
   return launch(spec, compilePlan(spec, {}));
 }
 

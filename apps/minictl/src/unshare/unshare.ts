@@ -5,6 +5,7 @@ import { resolveIdentity } from '../identity/resolve';
 import { notice, trace, warn } from '../output';
 import { UsageError } from '../run/parse';
 import { isHostRoot } from '../identity/host-root';
+import { inPlaceSpec } from '../identity/in-place';
 
 export interface UnshareOptions {
   namespaces: NamespaceType[];
@@ -45,33 +46,19 @@ export function unshareSpec(command: string[], opts: UnshareOptions): ContainerS
   });
   if (identity.notice) notice(identity.notice);
   // With no namespace named, the fakeroot default: a user and a mount namespace.
-  const types: NamespaceType[] = ['user', ...(opts.namespaces.length ? opts.namespaces : (['mount'] as const))];
+  const types: NamespaceType[] = opts.namespaces.length ? opts.namespaces : ['mount'];
   const args = command.length > 0 ? command : [process.env.SHELL || '/bin/sh'];
-  return {
-    ociVersion: '1.2.0',
-    process: {
-      terminal: isatty(0) && isatty(1),
-      user: { uid: 0, gid: 0 },
-      args,
-      env: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
-      cwd: process.cwd(),
-      noNewPrivileges: false,
-    },
-    root: { path: '/', readonly: false },
-    mounts: [],
-    linux: {
-      namespaces: [...new Set(types)].map((type) => ({ type })),
-      uidMappings: identity.uidMappings,
-      gidMappings: identity.gidMappings,
-    },
-    minictl: {
-      init: false,
-      rootMode: 'bind',
-      keepRoot: true,
-      setgroups: identity.setgroups,
-      useIdHelpers: identity.useIdHelpers,
-      projidMappings: opts.P === undefined ? undefined : parseIdMap(opts.P, 'uid').map((r) => ({ containerID: r.inside, hostID: r.outside, size: r.length })),
-      actions: opts.actions,
-    },
-  };
+  const spec = inPlaceSpec({
+    args,
+    env: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
+    cwd: process.cwd(),
+    namespaces: types,
+    identity,
+    terminal: isatty(0) && isatty(1),
+    noNewPrivileges: false,
+  });
+  spec.minictl.projidMappings =
+    opts.P === undefined ? undefined : parseIdMap(opts.P, 'uid').map((r) => ({ containerID: r.inside, hostID: r.outside, size: r.length }));
+  spec.minictl.actions = opts.actions;
+  return spec;
 }
