@@ -61,7 +61,7 @@ describe('minictl run: identity and namespaces', () => {
     const hidden = [...DEFAULT_MASKED_PATHS, ...DEFAULT_READONLY_PATHS].filter((p) => fs.existsSync(p));
     expect(points).toEqual(
       [
-        '/', '/dev', '/dev/full', '/dev/null', '/dev/pts', '/dev/random', '/dev/shm', '/dev/tty', '/dev/urandom', '/dev/zero',
+        '/', '/dev', '/dev/full', '/dev/mqueue', '/dev/null', '/dev/pts', '/dev/random', '/dev/shm', '/dev/tty', '/dev/urandom', '/dev/zero',
         '/proc', '/sys', '/tmp', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', ...hidden,
       ].sort(),
     );

@@ -127,10 +127,20 @@ describe('validateIdMap', () => {
   });
 
   it('enforces the kernel limit of 340 records', () => {
-    const records = (n: number): IdMap => Array.from({ length: n }, (_, i) => ({ inside: i, outside: 100000 + i, length: 1 }));
+    // short numbers: 340 records that still fit the kernel's one-page write
+    const records = (n: number): IdMap => Array.from({ length: n }, (_, i) => ({ inside: i, outside: 1000 + i, length: 1 }));
     expect(() => validateIdMap(records(340), 'uid')).not.toThrow();
     expect(errorOf(() => validateIdMap(records(341), 'uid')).message).toBe(
       'uid map has 341 records but the kernel accepts at most 340: merge adjacent ranges',
+    );
+  });
+});
+
+describe('validateIdMap: the one-page write', () => {
+  it('refuses a map the kernel could not read in one write of a page', () => {
+    const map: IdMap = Array.from({ length: 300 }, (_, i) => ({ inside: 100000 + i, outside: 100000 + i, length: 1 }));
+    expect(errorOf(() => validateIdMap(map, 'uid')).message).toBe(
+      'uid map is 6600 bytes written out but the kernel takes less than 4096: merge adjacent ranges',
     );
   });
 });
