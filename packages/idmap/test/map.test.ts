@@ -140,7 +140,7 @@ describe('validateIdMap: the one-page write', () => {
   it('refuses a map the kernel could not read in one write of a page', () => {
     const map: IdMap = Array.from({ length: 300 }, (_, i) => ({ inside: 100000 + i, outside: 100000 + i, length: 1 }));
     expect(errorOf(() => validateIdMap(map, 'uid')).message).toBe(
-      'uid map is 6600 bytes written out but the kernel takes less than 4096: merge adjacent ranges',
+      'uid map is 4800 bytes written out but the kernel takes less than 4096: merge adjacent ranges',
     );
   });
 });
