@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
+import { seccompFilterHex } from '@minictl/nsproc';
+import { defaultProfile } from '@minictl/seccomp';
 import { buildProgram, main } from './main';
 import { setSelfCommand } from './self';
 // Evaluated now, so that a snapshot holds the whole runtime, not only the argument parser.
@@ -18,6 +20,8 @@ function nativeBuildFrom(distDir: string): string {
 
 if (startupSnapshot.isBuildingSnapshot()) {
   const program = buildProgram();
+  // Every run installs the default seccomp filter: compile it now, into the snapshot.
+  seccompFilterHex(defaultProfile());
   startupSnapshot.setDeserializeMainFunction(() => {
     // Paths baked in at build time would be wrong for a moved tree: use the blob's location.
     const blob = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);

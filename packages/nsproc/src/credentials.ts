@@ -1,6 +1,6 @@
 import { maskOf, SECBITS } from '@minictl/caps';
 import { Op, type Step } from '@minictl/native';
-import { compile } from '@minictl/seccomp';
+import { compile, type SeccompProfile } from '@minictl/seccomp';
 import type { ContainerSpec } from './spec';
 
 const hex = (m: bigint) => m.toString(16);
@@ -51,5 +51,15 @@ export function credentialSteps(spec: ContainerSpec): Step[] {
 function seccompSteps(spec: ContainerSpec): Step[] {
   const profile = spec.linux.seccomp;
   if (!profile) return [];
-  return [{ op: Op.SECCOMP, args: [compile(profile).toString('hex')], what: 'install the seccomp filter' }];
+  return [{ op: Op.SECCOMP, args: [seccompFilterHex(profile)], what: 'install the seccomp filter' }];
+}
+
+const compiled = new WeakMap<SeccompProfile, string>();
+
+/** The profile's filter for the launcher, compiled once per profile object (the default
+ * profile is one object, compiled ahead into minictl's start-up snapshot). */
+export function seccompFilterHex(profile: SeccompProfile): string {
+  let hex = compiled.get(profile);
+  if (hex === undefined) compiled.set(profile, (hex = compile(profile).toString('hex')));
+  return hex;
 }

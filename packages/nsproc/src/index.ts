@@ -3,7 +3,7 @@ export { validateSpec, NAMESPACES, type ContainerSpec, type ProcessSpec, type Mo
 export { compilePlan, cloneFlags, type PlanContext } from './plan';
 export { launch, launchDetached, type Detached, type LaunchHooks } from './launch';
 export { actionSteps, type CredAction } from './actions';
-export { credentialSteps } from './credentials';
+export { credentialSteps, seccompFilterHex } from './credentials';
 export { delegatedCgroup, hostCgroups, placeInCgroup, type CgroupHost, type Controller } from './cgroup';
 export { PASTA_DNS, pastaStatus, startPasta, type Publish } from './pasta';
 export { alive, bootId, signalContainer, startTime, stateRoot, StateStore, type ContainerRecord, type Status } from './state';

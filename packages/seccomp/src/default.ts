@@ -67,7 +67,23 @@ export const TIOCLINUX = 0x541c; // virtual console control; subcodes can inject
 const LOW_32_BITS = 0xffffffffn;
 
 /** minictl's default profile: ALLOW, with EPERM for the deny list and the two ioctls. */
+let cached: SeccompProfile | undefined;
+
+/** The default profile: one shared, frozen object, so that its compiled filter can be reused. */
 export function defaultProfile(): SeccompProfile {
+  cached ??= deepFreeze(buildDefaultProfile());
+  return cached;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function buildDefaultProfile(): SeccompProfile {
   const ioctl = (request: number) => ({
     names: ["ioctl"],
     action: "SCMP_ACT_ERRNO" as const,

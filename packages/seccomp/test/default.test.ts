@@ -82,9 +82,15 @@ describe("the default profile", () => {
     }
   });
 
-  it("is a fresh object each time", () => {
+  it("is one shared object that nobody can change", () => {
     const a = defaultProfile();
-    a.syscalls.length = 0;
+    expect(defaultProfile()).toBe(a);
+    expect(() => {
+      a.syscalls.length = 0;
+    }).toThrow(TypeError);
+    expect(() => {
+      (a.syscalls[0].names as string[]).push("getpid");
+    }).toThrow(TypeError);
     expect(defaultProfile().syscalls).toHaveLength(3);
   });
 
