@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fsops.h"
@@ -68,11 +69,19 @@ Napi::Value ReadFile(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// hasXattr(path, name): whether the file carries this extended attribute (e.g. the
+// security.capability of a helper installed with file capabilities instead of setuid).
+Napi::Value HasXattr(const Napi::CallbackInfo &info) {
+  std::string path = Str(info, 0), name = Str(info, 1);
+  return Napi::Boolean::New(info.Env(), getxattr(path.c_str(), name.c_str(), nullptr, 0) >= 0);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("readFile", Napi::Function::New(env, ReadFile));
+  exports.Set("hasXattr", Napi::Function::New(env, HasXattr));
   return exports;
 }
 

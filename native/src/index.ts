@@ -12,6 +12,8 @@ export interface FsAddon {
   mkfifo(root: number, rel: string, mode: number, uid?: number, gid?: number): void;
   /** a regular file's bytes (at most 4 MiB) */
   readFile(root: number, rel: string): Buffer;
+  /** whether path carries the extended attribute name */
+  hasXattr(path: string, name: string): boolean;
 }
 
 let buildDir = path.join(__dirname, '..', 'build', 'Release');

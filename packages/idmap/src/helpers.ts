@@ -1,3 +1,4 @@
+import { fsAddon } from '@minictl/native';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
@@ -17,12 +18,16 @@ const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
 /** The set-user-ID bit of st_mode (Node's fs.constants lacks it). */
 const S_ISUID = 0o4000;
 
+/** Does the file carry capabilities (security.capability), as Fedora installs the helpers? */
+export type FileCapsCheck = (path: string) => boolean;
+
+const hasFileCaps: FileCapsCheck = (path) => fsAddon().hasXattr(path, 'security.capability');
+
 /**
- * Finds a helper the way execvp would and checks that it is setuid root, the
- * only privilege this check can see: Node cannot read the security.capability
- * xattr, so a helper installed with file capabilities instead is reported unusable.
+ * Finds a helper the way execvp would and checks that it can do its job: setuid root, or
+ * installed with file capabilities instead.
  */
-export function findHelper(name: HelperName, pathEnv: string | undefined = process.env.PATH): HelperStatus {
+export function findHelper(name: HelperName, pathEnv: string | undefined = process.env.PATH, fileCaps: FileCapsCheck = hasFileCaps): HelperStatus {
   // Relative PATH entries would resolve against the cwd: never trust them for a setuid helper.
   const dirs = (pathEnv ?? DEFAULT_PATH).split(delimiter).filter((d) => isAbsolute(d));
   for (const dir of dirs) {
@@ -31,7 +36,7 @@ export function findHelper(name: HelperName, pathEnv: string | undefined = proce
       accessSync(path, constants.X_OK);
       const st = statSync(path);
       if (!st.isFile()) continue;
-      if (st.uid === 0 && (st.mode & S_ISUID) !== 0) return { path, usable: true };
+      if ((st.uid === 0 && (st.mode & S_ISUID) !== 0) || fileCaps(path)) return { path, usable: true };
       return {
         path,
         usable: false,

@@ -45,3 +45,18 @@ describe('findHelper', () => {
     expect(findHelper('newuidmap', suid)).toEqual({ path: join(suid, 'newuidmap'), usable: true });
   });
 });
+
+describe('findHelper with file capabilities', () => {
+  it('accepts a helper installed with file capabilities instead of the setuid bit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'minictl-caps-helper-'));
+    try {
+      const file = join(dir, 'newuidmap');
+      writeFileSync(file, '');
+      chmodSync(file, 0o755);
+      expect(findHelper('newuidmap', dir, () => true)).toEqual({ path: file, usable: true });
+      expect(findHelper('newuidmap', dir, () => false).usable).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
