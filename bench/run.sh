@@ -4,7 +4,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 exec bash "$repo/scripts/as-unprivileged.sh" minictl-bench bash -c '
-  image=$(mktemp -d)/bench.tar.gz
+  dir=$(mktemp -d)
+  trap "rm -rf \"\$dir\"" EXIT
+  image=$dir/bench.tar.gz
   bash scripts/make-image.sh "$image"
   ROUNDS='"${ROUNDS:-30}"' node bench/start.js "$image"
 '

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 exec bash scripts/as-unprivileged.sh minictl-demo bash -c '
   set -e
-  image=$(mktemp -d)/demo.tar.gz
+  dir=$(mktemp -d)
+  trap "rm -rf \"\$dir\"" EXIT
+  image=$dir/demo.tar.gz
   bash scripts/make-image.sh "$image"
   echo "+ minictl run $image sh -c ..."
   npx minictl run "$image" sh -c "

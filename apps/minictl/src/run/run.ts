@@ -83,7 +83,13 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
     }
   };
 
-  if (opts.readOnly) return start('readonly', rootfs);
+  if (opts.readOnly) {
+    try {
+      return await start('readonly', rootfs);
+    } catch (e) {
+      throw explain(e, true);
+    }
+  }
   // The verdict holds for this kernel only: a new kernel gets overlayfs tried again.
   const marker = path.join(store.root, 'no-overlay');
   if (readOptional(marker).split(' ')[0] !== os.release()) {
@@ -177,8 +183,11 @@ function fallbackWarning(what: string, errno: string): string {
 }
 
 /** Add the remedy to errors whose cause lies in the host's configuration. */
-function explain(e: unknown): unknown {
-  if (!(e instanceof LaunchError) || !e.step.startsWith('create the namespaces')) return e;
+function explain(e: unknown, readOnly = false): unknown {
+  if (!(e instanceof LaunchError)) return e;
+  if (readOnly && e.errno === 'ENOENT' && e.step.startsWith('mount '))
+    return new LaunchError(`${e.message}: a --read-only root cannot get new mount points; use a path that exists in the image`, e.step, e.errno, e.exitCode);
+  if (!e.step.startsWith('create the namespaces')) return e;
   const why = explainUsernsRefusal(e.errno);
   return why ? new LaunchError(`cannot create a user namespace: ${why}`, e.step, e.errno, e.exitCode) : e;
 }
