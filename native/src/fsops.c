@@ -1,5 +1,7 @@
 #include "fsops.h"
 
+#include "../common/in-root.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,16 +12,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int openat2_in_root(int root, const char *path, int flags) {
-  struct open_how how = {
-    .flags = (unsigned long long)(flags | O_CLOEXEC),
-    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-  };
-  int fd;
-  do fd = (int)syscall(SYS_openat2, root, path[0] ? path : ".", &how, sizeof(how));
-  while (fd < 0 && errno == EAGAIN);
-  return fd;
-}
 
 /* Split rel into its directory (copied to dir) and last component (pointer into rel). */
 static const char *split(const char *rel, char dir[PATH_MAX]) {

@@ -1,4 +1,5 @@
 #include "apply.h"
+#include "../common/in-root.h"
 
 #include "common.h"
 #include "strmap.h"
@@ -53,16 +54,6 @@ struct applier {
   char target[PATH_MAX];
 };
 
-static int openat2_in(int root, const char *path, int flags) {
-  struct open_how how = {
-    .flags = (unsigned long long)(flags | O_CLOEXEC),
-    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-  };
-  int fd;
-  do fd = (int)syscall(SYS_openat2, root, path[0] ? path : ".", &how, sizeof(how));
-  while (fd < 0 && errno == EAGAIN);
-  return fd;
-}
 
 static int member_error(const char *what, const char *rel, int err) {
   char q[400];
@@ -124,7 +115,7 @@ static int make_parents(struct applier *a, const char *dir) {
     int pfd = a->root;
     if (slash) {
       *slash = '\0';
-      pfd = openat2_in(a->root, path, O_PATH | O_DIRECTORY);
+      pfd = openat2_in_root(a->root, path, O_PATH | O_DIRECTORY);
       *slash = '/';
     }
     if (pfd < 0) return -1;
@@ -162,8 +153,8 @@ static int parent_of(struct applier *a, const char *rel, const char **base, int 
   char dir[PATH_MAX];
   memcpy(dir, rel, n);
   dir[n] = '\0';
-  int fd = openat2_in(a->root, dir, O_PATH | O_DIRECTORY);
-  if (fd < 0 && errno == ENOENT && create && make_parents(a, dir) == 0) fd = openat2_in(a->root, dir, O_PATH | O_DIRECTORY);
+  int fd = openat2_in_root(a->root, dir, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ENOENT && create && make_parents(a, dir) == 0) fd = openat2_in_root(a->root, dir, O_PATH | O_DIRECTORY);
   if (fd < 0) return -1;
   struct cached *c = &a->cache[lru];
   if (c->path) {
@@ -429,7 +420,7 @@ static int whiteout(struct applier *a) {
   dir[dn] = '\0';
   cache_flush(a);
   if (strcmp(base, ".wh..wh..opq") == 0) {
-    int fd = openat2_in(a->root, dir, O_RDONLY | O_DIRECTORY);
+    int fd = openat2_in_root(a->root, dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return errno == ENOENT || errno == ENOTDIR ? 0 : member_error("apply opaque whiteout", rel, errno);
     if (opaque_clean(a, fd, dir) < 0) return member_error("apply opaque whiteout", rel, errno);
     return 0;
@@ -448,7 +439,7 @@ static int whiteout(struct applier *a) {
     return member_error("apply whiteout", rel, ENAMETOOLONG);
   /* A whiteout hides lower layers only, never what its own layer made. */
   if (is_created(a, target)) return 0;
-  int dfd = openat2_in(a->root, dir, O_PATH | O_DIRECTORY);
+  int dfd = openat2_in_root(a->root, dir, O_PATH | O_DIRECTORY);
   if (dfd < 0) return errno == ENOENT || errno == ENOTDIR ? 0 : member_error("apply whiteout", rel, errno);
   strmap_remove_tree(&a->dirs, target);
   int r = remove_at(dfd, name);
@@ -614,7 +605,7 @@ int applier_finish(struct applier *a) {
   qsort(items, n, sizeof(*items), depth_desc);
   for (size_t i = 0; i < n; i++) {
     const struct dir_meta *m = items[i]->value;
-    int fd = openat2_in(a->root, items[i]->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    int fd = openat2_in_root(a->root, items[i]->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     struct timespec ts[2] = {{m->mtime_sec, m->mtime_nsec}, {m->mtime_sec, m->mtime_nsec}};
     int r = fd < 0 ? -1 : fchmod(fd, m->mode & 07777) < 0 ? -1 : futimens(fd, ts);
     int e = errno;
