@@ -55,6 +55,13 @@ describe('seccomp', () => {
     expect(r.stderr).toMatch(/Cannot assign requested address|Address not available/);
   });
 
+  const engineProfile = '/usr/share/containers/seccomp.json';
+  it.skipIf(!fs.existsSync(engineProfile))("takes the container engines' own profile (Debian's containers-common)", () => {
+    const r = box.run(['run', '--seccomp', engineProfile, testImage(), 'sh', '-c', 'grep Seccomp: /proc/self/status']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Seccomp:\s+2/);
+  });
+
   it.each([
     ['not JSON', '{nope', /not valid JSON/],
     ['an unknown syscall', JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['frobnicate'], action: 'SCMP_ACT_ERRNO' }] }), /unknown syscall "frobnicate"/],

@@ -90,6 +90,9 @@ const OTHER_ARCH_EXTRA = [
   // x86_64, newer than the installed headers (not numbered here: the kernel
   // runs uretprobe's own calls past seccomp)
   "uretprobe",
+  // older or rarer ABIs that container engines' profiles still name (alpha, ia64,
+  // parisc, mips, arm OABI): send/recv sockets, the indirect syscall, …
+  "get_tls", "oldwait4", "recv", "send", "syscall", "timerfd",
 ];
 
 /** Reads a header, joining backslash-continued lines. */

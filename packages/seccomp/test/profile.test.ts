@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AARCH64, SeccompError, X86_64, parseProfile, profileToJson, validateProfile } from "../src/index";
+import { AARCH64, SeccompError, X86_64, compile, parseProfile, profileToJson, validateProfile } from "../src/index";
 
 function thrown(fn: () => unknown): SeccompError {
   try {
@@ -249,5 +249,16 @@ describe("parseProfile: Docker's format", () => {
     expect(docker(entries, { caps: [] })).toEqual(["clone"]);
     expect(docker(entries, { caps: ["cap_sys_admin"] })).toEqual(["mount"]);
     expect(docker(entries, { caps: ["SYS_ADMIN", "CAP_SYS_BOOT"] })).toEqual(["mount", "reboot"]);
+  });
+});
+
+describe("names other architectures have", () => {
+  it("accepts the names engines' shipped profiles carry for older ABIs, and compiles", () => {
+    const text = JSON.stringify({
+      defaultAction: "SCMP_ACT_ERRNO",
+      syscalls: [{ names: ["read", "recv", "send", "syscall", "timerfd", "get_tls", "oldwait4"], action: "SCMP_ACT_ALLOW" }],
+    });
+    const profile = parseProfile(text, "engines.json");
+    expect(() => compile(profile, "x86_64")).not.toThrow();
   });
 });
