@@ -109,14 +109,17 @@ static int do_clone(char **a) {
   return 0;
 }
 
-static int do_attach(char **a, int argc) {
+static int do_attach(char **a, int argc, int step) {
   int s = slot_index(a[0]);
   if (s < 0) return -1;
   int r = sys_move_mount(slots[s], "", AT_FDCWD, a[1], MOVE_MOUNT_F_EMPTY_PATH);
   int e = errno;
   close(slots[s]);
   slots[s] = -1;
-  if (r < 0 && e == ENOENT && argc > 2 && strcmp(a[2], "optional") == 0) return 0;
+  if (r < 0 && e == ENOENT && argc > 2 && strcmp(a[2], "optional") == 0) {
+    ctl_send("WARN %d %d", step, e); /* skipped, but never in silence */
+    return 0;
+  }
   errno = e;
   return r;
 }
@@ -358,7 +361,7 @@ static int run_one(const struct step *s, int index) {
   case OP_MOUNT: return do_mount(a);
   case OP_FSMOUNT: return do_fsmount(a, s->argc, index);
   case OP_CLONE: return do_clone(a);
-  case OP_ATTACH: return do_attach(a, s->argc);
+  case OP_ATTACH: return do_attach(a, s->argc, index);
   case OP_PIVOT: return do_pivot(a[0]);
   case OP_MKDIR: return mkdir_p(a[0], (mode_t)strtoul(a[1], NULL, 8));
   case OP_MKFILE: return mkfile(a[0]);

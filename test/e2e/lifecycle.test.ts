@@ -98,6 +98,38 @@ describe('detached containers', () => {
     expect(ctl(['rm', 'shortlived']).status).toBe(0);
   });
 
+  it('an image in use by a container is neither removed nor pruned', async () => {
+    expect(ctl(['import', '-q', testImage(), 'inuse:1']).status).toBe(0);
+    detach('user-of-image', `exec sleep 40005.${process.pid}`, []);
+    // detach() ran the test image by path; run one from the name too
+    const byName = ctl(['run', '-d', '--name', 'named-user', 'inuse:1', 'sleep', `40006.${process.pid}`]);
+    expect(byName.status, byName.stderr).toBe(0);
+    const rmi = ctl(['rmi', 'inuse:1']);
+    expect(rmi.status).toBe(125);
+    expect(rmi.stderr.trim().split('\n')).toEqual([expect.stringMatching(/image inuse:1 is in use by container .*named-user.*: stop and remove it first/)]);
+    expect(ctl(['images', '--json']).stdout).toContain('inuse');
+    ctl(['prune']);
+    expect(ctl(['exec', 'named-user', 'true']).status).toBe(0);
+    expect(ctl(['rm', '-f', 'named-user', 'user-of-image']).status).toBe(0);
+    expect(ctl(['rmi', 'inuse:1']).status).toBe(0);
+  });
+
+  it('names are unique even when containers start at the same moment', async () => {
+    const starts = await Promise.all(
+      [1, 2, 3, 4].map(
+        () =>
+          new Promise<number>((resolve) => {
+            const c = box.spawn(['--root', root, 'run', '-d', '--name', 'racer', testImage(), 'sleep', `40007.${process.pid}`]);
+            c.on('close', (code) => resolve(code ?? -1));
+          }),
+      ),
+    );
+    expect(starts.filter((c) => c === 0)).toHaveLength(1);
+    expect(starts.filter((c) => c === 125)).toHaveLength(3);
+    expect(psJson().filter((x) => x.name === 'racer')).toHaveLength(1);
+    expect(ctl(['rm', '-f', 'racer']).status).toBe(0);
+  });
+
   it('bad input: unknown or duplicate names, rm of a running container, bad signals', async () => {
     const one = (args: string[], message: RegExp) => {
       const r = ctl(args);

@@ -47,6 +47,14 @@ export function delegatedCgroup(needed: readonly Controller[], host: CgroupHost 
     .map((l) => l.split(' '))
     .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
   if (!mount) return { reason: 'there is no cgroup v2 hierarchy on this host (cgroup v1 only)' };
+  // Controllers the hierarchy lacks altogether (a hybrid layout keeps them in v1): no
+  // delegation can help, so say that first.
+  const available = (host.read(path.join(mount, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
+  const absent = needed.filter((c) => !available.includes(c));
+  if (absent.length)
+    return {
+      reason: `cgroup v2 here has no ${absent.join(' or ')} controller (a hybrid cgroup layout keeps them in v1: boot with systemd.unified_cgroup_hierarchy=1)`,
+    };
   const own = /^0::(.*)$/m.exec(host.selfCgroup)?.[1];
   if (own === undefined) return { reason: 'this process is in no cgroup v2 group' };
   const parent = path.join(mount, path.dirname(own));

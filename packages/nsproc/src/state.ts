@@ -19,6 +19,8 @@ export interface ContainerRecord {
   command: string[];
   annotations: Record<string, string>;
   spec: ContainerSpec;
+  /** its cgroup, when minictl made one (removed with the container) */
+  cgroup?: string;
 }
 
 export type Status = 'created' | 'running' | 'stopped';
@@ -46,11 +48,31 @@ export class StateStore {
     return path.join(this.dir(id), 'start');
   }
 
-  /** A fresh state directory for id; fails if the id exists. */
-  reserve(id: string): string {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    fs.mkdirSync(this.dir(id), { mode: 0o700 });
-    return this.dir(id);
+  /**
+   * A fresh state directory for id, and the name claimed for it; both atomically (mkdir,
+   * and a name file created exclusively), so two concurrent starts cannot share either.
+   * Returns false if either is taken.
+   */
+  reserve(id: string, name = id): boolean {
+    fs.mkdirSync(path.join(this.root, '.names'), { recursive: true, mode: 0o700 });
+    try {
+      fs.mkdirSync(this.dir(id), { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+    try {
+      fs.writeFileSync(this.nameFile(name), id, { flag: 'wx', mode: 0o600 });
+    } catch (e) {
+      fs.rmSync(this.dir(id), { recursive: true, force: true });
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+    return true;
+  }
+
+  private nameFile(name: string): string {
+    return path.join(this.root, '.names', name);
   }
 
   save(record: ContainerRecord): void {
@@ -78,7 +100,7 @@ export class StateStore {
   all(): ContainerRecord[] {
     let ids: string[] = [];
     try {
-      ids = fs.readdirSync(this.root);
+      ids = fs.readdirSync(this.root).filter((d) => !d.startsWith('.'));
     } catch {
       return [];
     }
@@ -91,8 +113,17 @@ export class StateStore {
     return all.find((r) => r.id === ref || r.name === ref) ?? onlyOne(all.filter((r) => r.id.startsWith(ref)));
   }
 
-  remove(id: string): void {
+  /** Forget a container: its state directory and its name (given, or from its state). */
+  remove(id: string, name = this.load(id)?.name): void {
     fs.rmSync(this.dir(id), { recursive: true, force: true });
+    for (const n of new Set([name, id])) {
+      if (n === undefined) continue;
+      try {
+        if (fs.readFileSync(this.nameFile(n), 'utf8') === id) fs.rmSync(this.nameFile(n));
+      } catch {
+        // no such name
+      }
+    }
   }
 
   /** The exit status the launcher recorded, if the container has ended. */

@@ -37,7 +37,7 @@ describe('delegatedCgroup', () => {
     mountinfo: v2,
     selfCgroup: '0::/user.slice/user-1000.slice/user@1000.service/app.slice/term.scope\n',
     writable: () => true,
-    read: (p) => (p.endsWith('cgroup.subtree_control') ? 'cpu memory pids\n' : undefined),
+    read: (p) => (p.endsWith('cgroup.subtree_control') || p.endsWith('cgroup.controllers') ? 'cpu memory pids\n' : undefined),
     ...over,
   });
   const parent = '/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice';
@@ -58,8 +58,15 @@ describe('delegatedCgroup', () => {
   });
 
   it('names a controller that is not enabled', () => {
-    expect(delegatedCgroup(['memory', 'pids'], host({ read: () => 'cpu pids\n' }))).toEqual({
+    const read = (p: string) => (p.endsWith('cgroup.controllers') ? 'cpu memory pids\n' : 'cpu pids\n');
+    expect(delegatedCgroup(['memory', 'pids'], host({ read }))).toEqual({
       reason: `the memory controller is not enabled for ${parent} (cgroup.subtree_control)`,
+    });
+  });
+
+  it('explains a hybrid layout whose cgroup v2 has no such controller, before delegation', () => {
+    expect(delegatedCgroup(['memory'], host({ writable: () => false, read: () => 'hugetlb\n' }))).toEqual({
+      reason: 'cgroup v2 here has no memory controller (a hybrid cgroup layout keeps them in v1: boot with systemd.unified_cgroup_hierarchy=1)',
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   storeFor,
   writeNames,
 } from '@minictl/rootfs';
+import { containersUsing } from './in-use';
 import { namespacedRemover, treeTools } from '../identity/namespaced';
 import { resolveIdentity } from '../identity/resolve';
 import { notice } from '../output';
@@ -52,19 +53,25 @@ export function registerImages(program: Command): void {
     .command('rmi')
     .description('remove a name; an image goes with its last name, or at once when given by id')
     .argument('<image...>', 'NAME[:TAG] or image id (a unique prefix of 6 or more digits)')
-    .action(async (refs: string[]) => {
+    .action(async (refs: string[], _opts: unknown, cmd: Command) => {
       const store = storeFor();
+      const stateRoot = (cmd.optsWithGlobals() as { root?: string }).root;
       const ids = listRecords(store).map((r) => r.id);
       for (const ref of refs) {
         const id = lookupImage(store, ref, ids);
         if (!id) throw new ImageError(`no image ${ref}: see minictl images`, 'rmi');
         const names = readNames(store);
         const name = looksLikeName(ref) ? normalizeName(ref) : undefined;
+        const untagOnly = name !== undefined && names[name] === id && namesOf(names, id).length > 1;
+        // Refused before anything changes: the image must not go from under a container.
+        const users = untagOnly ? [] : containersUsing(store, id, stateRoot);
+        if (users.length)
+          throw new ImageError(`image ${ref} is in use by container ${users.join(', ')}: stop and remove it first (minictl rm -f)`, 'rmi');
         if (name && names[name] === id) {
           delete names[name];
           writeNames(store, names);
           process.stdout.write(`untagged ${name}\n`);
-          if (namesOf(names, id).length > 0) continue;
+          if (untagOnly) continue;
         }
         await removeImage(store, id, ownRemover, rangedRemover());
         process.stdout.write(`deleted ${id}\n`);
@@ -74,12 +81,13 @@ export function registerImages(program: Command): void {
   program
     .command('prune')
     .description('remove images without a name, and what interrupted imports left behind')
-    .action(async () => {
+    .action(async (_opts: unknown, cmd: Command) => {
       const store = storeFor();
+      const stateRoot = (cmd.optsWithGlobals() as { root?: string }).root;
       const names = readNames(store);
       let freed = 0;
       for (const r of listRecords(store)) {
-        if (namesOf(names, r.id).length > 0) continue;
+        if (namesOf(names, r.id).length > 0 || containersUsing(store, r.id, stateRoot).length > 0) continue;
         await removeImage(store, r.id, ownRemover, rangedRemover());
         freed += r.size;
         process.stdout.write(`deleted ${r.id}\n`);

@@ -124,6 +124,13 @@ export async function remove(store: StateStore, r: ContainerRecord, force: boole
     signalContainer(r, 'SIGKILL');
     await stopped(store, r, 5000);
   }
+  if (r.cgroup) {
+    try {
+      fs.rmdirSync(r.cgroup);
+    } catch {
+      // already gone, or still draining: the kernel frees an empty group's last reference
+    }
+  }
   store.remove(r.id);
 }
 

@@ -12,6 +12,12 @@ export function requireContainer(store: StateStore, ref: string): ContainerRecor
   return r;
 }
 
+/** Claim id and name for a new container, atomically; a taken name is a usage error. */
+export function reserveName(store: StateStore, id: string, name: string): void {
+  if (!store.reserve(id, name))
+    throw new UsageError(`the name ${JSON.stringify(name)} is already in use (minictl rm ${name} first, or pick another)`);
+}
+
 /** Names are unique among the containers minictl knows, running or not. */
 export function checkNameFree(store: StateStore, name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name))

@@ -13,6 +13,8 @@ export interface DetachRequest {
   bundle?: string;
   annotations?: Record<string, string>;
   hooks: LaunchHooks;
+  /** the cgroup the hooks placed it in, known once it runs */
+  cgroup?: () => string | undefined;
 }
 
 /**
@@ -37,9 +39,10 @@ export async function startDetached(req: DetachRequest): Promise<void> {
       command: req.spec.process.args,
       annotations: req.annotations ?? {},
       spec: req.spec,
+      cgroup: req.cgroup?.(),
     });
   } catch (e) {
-    store.remove(id);
+    store.remove(id, req.name);
     throw e;
   } finally {
     fs.closeSync(log);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { fsAddon } from '@minictl/native';
 import { compilePlan, launch, validateSpec, type ContainerSpec } from '@minictl/nsproc';
 import { storeFor } from '@minictl/rootfs';
-import { containers, checkNameFree, requireContainer } from '../lifecycle/containers';
+import { containers, checkNameFree, requireContainer, reserveName } from '../lifecycle/containers';
 import { remove } from '../lifecycle/commands';
 import { startDetached } from '../lifecycle/detach';
 import { toJson, warn } from '../output';
@@ -41,22 +41,30 @@ export function registerOci(program: Command): void {
       const { spec, annotations } = translate(bundle);
       if (opts.consoleSocket) throw new UsageError('--console-socket is not supported yet: set process.terminal to false and use minictl logs');
       if (spec.process.terminal) throw new UsageError('config.json asks for a terminal (process.terminal): a created container has none to give; set it to false');
-      store.reserve(id);
+      reserveName(store, id, id);
+      // From here on, a failure must leave no state behind: the id stays free.
       try {
         const fx = fsAddon();
         const dir = fx.openRoot(store.dir(id));
         fx.mkfifo(dir, 'start', 0o600);
         fx.close(dir);
+        spec.minictl.startGate = store.startFifo(id);
+        spec.minictl.detached = { exitFile: store.exitFile(id) };
+        const plumbing = hostPlumbing(spec, id);
+        const steps = compilePlan(validateSpec(spec), { scratch: scratch() });
+        await startDetached({ store, spec, steps, id, name: id, bundle, annotations, hooks: { beforeStart: plumbing.beforeStart }, cgroup: plumbing.cgroupDir });
       } catch (e) {
         store.remove(id);
         throw e;
       }
-      spec.minictl.startGate = store.startFifo(id);
-      spec.minictl.detached = { exitFile: store.exitFile(id) };
-      const plumbing = hostPlumbing(spec, id);
-      const steps = compilePlan(validateSpec(spec), { scratch: scratch() });
-      await startDetached({ store, spec, steps, id, name: id, bundle, annotations, hooks: { beforeStart: plumbing.beforeStart } });
-      if (opts.pidFile) fs.writeFileSync(opts.pidFile, String(store.load(id)!.pid));
+      if (opts.pidFile) {
+        try {
+          fs.writeFileSync(opts.pidFile, String(store.load(id)!.pid));
+        } catch (e) {
+          await remove(store, store.load(id)!, true);
+          throw e;
+        }
+      }
     });
 
   program

@@ -1,6 +1,7 @@
 import { delegatedCgroup, pastaStatus, placeInCgroup, startPasta, type ContainerSpec, type Controller } from '@minictl/nsproc';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import type { Publish } from '@minictl/nsproc';
 import { warn } from '../output';
 import { UsageError } from './parse';
@@ -10,6 +11,8 @@ export interface Plumbing {
   beforeStart(pid: number): Promise<number[]>;
   /** after the container is gone */
   stop(): void;
+  /** the container's cgroup, once placed (a detached container's is removed by `rm`) */
+  cgroupDir(): string | undefined;
 }
 
 /**
@@ -19,6 +22,7 @@ export interface Plumbing {
  */
 export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
   const stops: (() => void)[] = [];
+  let placed: string | undefined;
   const res = spec.linux.resources;
   const needed: Controller[] = [...(res?.memory ? (['memory'] as const) : []), ...(res?.pids ? (['pids'] as const) : [])];
   let cgroup: { parent: string } | undefined;
@@ -35,12 +39,17 @@ export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
   }
   return {
     async beforeStart(pid) {
-      if (cgroup) stops.push(placeInCgroup(cgroup.parent, `minictl-${id.slice(0, 12)}`, pid, { memory: res?.memory?.limit, pids: res?.pids?.limit }));
+      if (cgroup) {
+        const name = `minictl-${id.slice(0, 12)}`;
+        stops.push(placeInCgroup(cgroup.parent, name, pid, { memory: res?.memory?.limit, pids: res?.pids?.limit }));
+        placed = path.join(cgroup.parent, name);
+      }
       return pasta ? [await startPasta(pasta, pid, spec.minictl.publish ?? [])] : [];
     },
     stop() {
       for (const s of stops.reverse()) s();
     },
+    cgroupDir: () => placed,
   };
 }
 

@@ -12,7 +12,7 @@ import { openImage } from '../images/open';
 import { notice, warn } from '../output';
 import { UsageError } from './parse';
 import { checkPortsFree, hostPlumbing } from './plumbing';
-import { checkNameFree, containers } from '../lifecycle/containers';
+import { checkNameFree, containers, reserveName } from '../lifecycle/containers';
 import { startDetached } from '../lifecycle/detach';
 import type { Step } from '@minictl/native';
 import { checkAgainstHost } from './resources';
@@ -70,9 +70,9 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
     checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
     await checkPortsFree(spec.minictl.publish ?? []);
     if (states) {
-      states.reserve(id);
+      reserveName(states, id, name);
       const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
-      await startDetached({ store: states, spec, steps, id, name, image: image && path.resolve(image), hooks });
+      await startDetached({ store: states, spec, steps, id, name, image: image && (fs.existsSync(image) ? path.resolve(image) : image), hooks, cgroup: plumbing.cgroupDir });
       process.stdout.write(`${id}\n`);
       return 0;
     }
@@ -177,6 +177,9 @@ function checkRootfs(dir: string): string {
 }
 
 function fallbackWarning(what: string, errno: string): string {
+  const etc = /^mount (\/etc\/\S+)$/.exec(what);
+  if (etc && errno === 'ENOENT')
+    return `the read-only image has no ${etc[1]} to mount over, so the container has none (add one to the image, or drop --read-only)`;
   if (what === 'mount proc')
     return `the kernel refused a new /proc (${errno}); bound the host's /proc instead, which shows host processes`;
   return `${what} failed (${errno}); used the fallback`;
