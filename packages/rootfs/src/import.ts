@@ -7,6 +7,7 @@ import { layoutReader, type ResolvedImage } from './layout';
 import { resolveOci } from './oci';
 import { formatPlatform, hostPlatform, type Platform } from './platform';
 import { readRecord, recordPath, writeJsonAtomic, type ImageRecord } from './records';
+import { looksLikeName } from './names';
 import type { Store } from './store';
 import { unpack, type UnpackProgress, type UnpackResult, type UnpackRunner } from './unpacker';
 
@@ -55,7 +56,7 @@ interface IndexEntry {
  */
 export async function importImage(file: string, store: Store, opts: ImportOptions = {}): Promise<Image> {
   const abs = path.resolve(file);
-  const st = statSource(abs);
+  const st = statSource(abs, file);
   const want = opts.platform ?? hostPlatform();
   const known = st.isFile() ? readIndex(store)[abs] : undefined;
   if (known && sameFile(known, st) && (known.platform ?? formatPlatform(want)) === formatPlatform(want)) {
@@ -115,12 +116,15 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   }
 }
 
-function statSource(abs: string): fs.Stats {
+function statSource(abs: string, given: string): fs.Stats {
   let st: fs.Stats;
   try {
     st = fs.statSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // A name that is neither imported nor a file: say both, names first.
+    if (code === 'ENOENT' && looksLikeName(given) && !given.includes('/'))
+      throw new ImageError(`no image ${given} (see minictl images) and no file of that name`, 'open', code);
     throw new ImageError(`cannot read image ${abs}: ${code === 'ENOENT' ? 'no such file' : code}`, 'open', code);
   }
   if (st.isDirectory() && !fs.existsSync(path.join(abs, 'oci-layout')) && !fs.existsSync(path.join(abs, 'manifest.json')))
@@ -152,7 +156,8 @@ async function unpackLayers(
   progress: (phase: ImportProgress['phase'], total: number) => ((p: UnpackProgress) => void) | undefined,
 ): Promise<UnpackResult> {
   if (image.layers.length === 0) throw new ImageError('the image has no layers', 'layout');
-  const total = image.layers.reduce((n, l) => n + (l.size ?? 0), 0);
+  // docker-save manifests carry no layer sizes: the staged files have them.
+  const total = image.layers.reduce((n, l) => n + (l.size ?? fileSize(path.join(blobs, l.path))), 0);
   const result = await unpack(
     { root: rootfs, owners, layers: { blobs, paths: image.layers.map((l) => l.path), diffIds: image.layers.some((l) => l.diffId) } },
     work,
@@ -296,4 +301,12 @@ function makeWritable(dir: string): void {
 
 function isCode(e: unknown, ...codes: string[]): boolean {
   return codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
