@@ -93,6 +93,19 @@ describe('the OCI runtime command line', () => {
     expect(ctl(['state', 'c3']).status).toBe(125);
   });
 
+  it('reports every field it does not apply: hooks, domainname, a hostname without uts', () => {
+    const dir = bundle((c) => {
+      c.process.terminal = false;
+      c.process.args = ['true'];
+      c.hooks = { prestart: [{ path: '/bin/true' }] };
+      c.domainname = 'example.org';
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'uts');
+    });
+    const r = box.run(['run', '--bundle', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of ['hooks', 'domainname', 'hostname \\(it needs a uts namespace\\)']) expect(r.stderr).toMatch(new RegExp(`config\\.json: ${f} is not supported`));
+  });
+
   it('run --bundle runs a bundle attached and passes its exit status', () => {
     const dir = bundle((c) => {
       c.process.terminal = false;
@@ -110,7 +123,7 @@ describe('the OCI runtime command line', () => {
     const r = spawnSync(CLI, ['run', '--bundle', dir], { env: box.env, input: 'echo uid=$(id -u) host=$(hostname)\nexit 3\n', encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/uid=0 host=runc/);
-    // the one field minictl cannot honour as written is reported, not dropped in silence
+    // what minictl cannot honour as written is reported, not dropped in silence
     expect(r.stderr).toMatch(/ambient .* is not supported by minictl and is not applied/);
   });
 

@@ -20,6 +20,12 @@ const PROVIDED: Record<string, string[]> = {
   '/sys/fs/cgroup': ['cgroup', 'cgroup2'],
 };
 
+/** Options of the standard mounts that minictl's own layout already gives them. */
+const STANDARD_OPTIONS = new Set([
+  'nosuid', 'noexec', 'nodev', 'ro', 'rw', 'relatime', 'strictatime', 'rbind', 'bind', 'rprivate', 'private',
+  'newinstance', 'ptmxmode=0666', 'mode=0620', 'mode=755', 'mode=1777', 'size=65536k',
+]);
+
 const NS_TYPES: Record<string, NamespaceType> = {
   pid: 'pid', network: 'network', mount: 'mount', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup',
 };
@@ -56,6 +62,8 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
   };
   need(typeof c === 'object' && c !== null && !Array.isArray(c), 'must be a JSON object');
   need(typeof c.ociVersion === 'string' && c.ociVersion.startsWith('1.'), 'ociVersion must be 1.x');
+  const knownTop = new Set(['ociVersion', 'process', 'root', 'hostname', 'mounts', 'linux', 'annotations']);
+  for (const k of Object.keys(c)) if (!knownTop.has(k)) unsupported.push(k);
   const p = c.process ?? {};
   need(Array.isArray(p.args) && p.args.length > 0 && p.args.every((a: unknown) => typeof a === 'string'), 'process.args must be a non-empty list of strings');
   need(typeof c.root?.path === 'string', 'root.path must name the root filesystem');
@@ -72,6 +80,7 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
   }
   for (const needed of ['user', 'mount', 'pid'] as const)
     need(namespaces.some((n) => n.type === needed), `linux.namespaces must include ${needed} (minictl is rootless)`);
+  if (c.hostname !== undefined && !namespaces.some((n) => n.type === 'uts')) unsupported.push('hostname (it needs a uts namespace)');
   const knownLinux = new Set(['namespaces', 'uidMappings', 'gidMappings', 'maskedPaths', 'readonlyPaths', 'seccomp', 'resources']);
   for (const k of Object.keys(linux)) if (!knownLinux.has(k)) unsupported.push(`linux.${k}`);
   const resources = linux.resources ?? {};
@@ -87,7 +96,11 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
   for (const [i, m] of (c.mounts ?? []).entries()) {
     need(typeof m?.destination === 'string' && m.destination.startsWith('/'), `mounts[${i}].destination must be an absolute path`);
     const type = m.type ?? ((m.options ?? []).some((o: string) => o === 'bind' || o === 'rbind') ? 'bind' : undefined);
-    if (PROVIDED[m.destination]?.includes(type)) continue;
+    if (PROVIDED[m.destination]?.includes(type)) {
+      // minictl's own layout serves this mount point, with its own options
+      if ((m.options ?? []).some((o: string) => !STANDARD_OPTIONS.has(o))) unsupported.push(`mounts[${i}].options on ${m.destination} (minictl's own are used)`);
+      continue;
+    }
     if (type === 'bind' || (type === 'none' && (m.options ?? []).some((o: string) => /r?bind/.test(o))))
       mounts.push({ destination: m.destination, type: 'bind', source: path.resolve(bundle, m.source), options: m.options ?? [] });
     else if (type === 'tmpfs') mounts.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options ?? [] });
