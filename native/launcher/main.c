@@ -227,7 +227,18 @@ int main(int argc, char **argv) {
   struct relay r = {.master = -1};
   int master = plan.tty ? recv_fd(tty[0]) : -1;
   if (tty[0] >= 0) close(tty[0]);
-  if (master >= 0) relay_start(&r, master);
+  if (master >= 0 && plan.console_socket) {
+    /* Whoever drives the container (an engine) gets the terminal; the launcher keeps none. */
+    if (send_fd_to(plan.console_socket, master) < 0) {
+      ctl_send("ERR -3 %d", errno);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return 125;
+    }
+    close(master);
+  } else if (master >= 0) {
+    relay_start(&r, master);
+  }
 
   struct step_error e;
   ssize_t n = read_full(err[0], &e, sizeof(e));

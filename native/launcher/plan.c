@@ -68,6 +68,10 @@ int plan_decode(unsigned char *buf, size_t len, struct plan *out) {
       out->argv_index = (int)i;
       if (!(out->cmd = null_terminated(s))) return -1;
       break;
+    case OP_CONSOLE:
+      if (s->argc != 1) goto bad;
+      out->console_socket = s->argv[0];
+      break;
     case OP_ENV:
       if (!(out->env = null_terminated(s))) return -1;
       break;

@@ -40,6 +40,7 @@ enum op {
   OP_WRITEFILE = 30, /* path content mode: create or replace a regular file (no symlink followed at the end) */
   OP_JOIN = 31,    /* pid: enter every namespace of pid (user first), for exec into a running container */
   OP_STARTGATE = 32, /* fifo: before exec, announce READY and wait for one byte on it (OCI create/start) */
+  OP_CONSOLE = 33, /* socket: send the pty master there (OCI --console-socket) instead of relaying it */
   OP_MAX
 };
 
@@ -59,6 +60,7 @@ struct plan {
   int init;
   int tty;
   const char *exit_file; /* detached: where the exit status goes; NULL otherwise */
+  const char *console_socket; /* where the pty master goes; NULL: the launcher relays it */
   int argv_index; /* index of OP_ARGV: the step reported when exec fails */
   char **cmd;
   char **env;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int write_all(int fd, const void *buf, size_t len) {
@@ -70,6 +71,19 @@ int send_fd(int sock, int fd) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
   return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+int send_fd_to(const char *path, int fd) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(addr.sun_path)) return errno = ENAMETOOLONG, -1;
+  strcpy(addr.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  int r = connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 ? -1 : send_fd(s, fd);
+  int e = errno;
+  close(s);
+  errno = e;
+  return r;
 }
 
 int recv_fd(int sock) {

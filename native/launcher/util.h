@@ -21,6 +21,8 @@ void ctl_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void __attribute__((noreturn)) fail_step(int fd, int step, int err);
 /* Send or receive one fd over a unix socket. */
 int send_fd(int sock, int fd);
+/* Hand fd to whoever listens on the unix socket at path (OCI --console-socket). */
+int send_fd_to(const char *path, int fd);
 int recv_fd(int sock);
 
 #endif

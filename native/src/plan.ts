@@ -36,6 +36,7 @@ export const Op = {
   WRITEFILE: 30,
   JOIN: 31,
   STARTGATE: 32,
+  CONSOLE: 33,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 

@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, Sandbox, tempDir, testImage, waitFor } from '../support/harness';
+import { CLI, Sandbox, tempDir, testImage, testProgram, waitFor } from '../support/harness';
 
 const box = new Sandbox();
 const root = tempDir('minictl-oci-state-');
@@ -75,6 +75,35 @@ describe('the OCI runtime command line', () => {
     expect(ctl(['logs', 'c1']).stdout).toBe('started\ndone\n');
     expect(ctl(['delete', 'c1']).status).toBe(0);
     expect(ctl(['state', 'c1']).status).toBe(125);
+  });
+
+  it('create --console-socket hands the terminal to whoever listens there', async () => {
+    const dir = bundle((c) => {
+      c.process.terminal = true;
+      c.process.args = ['sh'];
+    });
+    const sock = path.join(tempDir(), 'console.sock');
+    const listener = spawn(testProgram('recvtty'), [sock, 'tty; echo from-the-pty; exit 0\n']);
+    let got = '';
+    listener.stdout.on('data', (d) => (got += d));
+    try {
+      await waitFor(() => got.includes('listening'), 5_000, 'the listener');
+      const create = ctl(['create', '--bundle', dir, '--console-socket', sock, 'tty1']);
+      expect(create.status, create.stderr).toBe(0);
+      await waitFor(() => got.includes('got terminal'), 5_000, 'the terminal');
+      expect(ctl(['start', 'tty1']).status).toBe(0);
+      await waitFor(() => got.includes('from-the-pty'), 10_000, 'the container to talk through it');
+      expect(got).toMatch(/\/dev\/pts\/0/);
+      await waitFor(() => state('tty1').status === 'stopped', 10_000, 'the shell to exit');
+    } finally {
+      listener.kill();
+    }
+    expect(ctl(['delete', 'tty1']).status).toBe(0);
+    // asked for a terminal, with nowhere to send it: refused, nothing left
+    const r = ctl(['create', '--bundle', dir, 'tty2']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/pass --console-socket/);
+    expect(ctl(['state', 'tty2']).status).toBe(125);
   });
 
   it('kill ID SIGNAL and delete --force', async () => {

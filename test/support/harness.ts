@@ -100,7 +100,7 @@ export function testImage(): string {
 const programs = new Map<string, string>();
 /** A test program from test/programs, compiled static (it runs inside busybox images), in a
  * directory of its own that containers can bind. */
-export function testProgram(name: 'capprobe' | 'sysprobe' | 'escape'): string {
+export function testProgram(name: 'capprobe' | 'sysprobe' | 'escape' | 'recvtty'): string {
   let out = programs.get(name);
   if (!out) {
     const dir = tempDir(`minictl-${name}-`);

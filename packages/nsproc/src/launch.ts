@@ -63,7 +63,9 @@ class Session {
     } else if (kind === 'WARN') this.hooks.warn?.(this.steps[Number(a)], errnoName(Number(b)));
     else if (kind === 'ERR') {
       const i = Number(a);
-      const step = this.steps[i]?.what ?? (i === -1 ? 'create the namespaces (clone)' : 'read the launch plan');
+      const step =
+        this.steps[i]?.what ??
+        (i === -1 ? 'create the namespaces (clone)' : i === -3 ? 'hand the terminal to the console socket' : 'read the launch plan');
       this.failed ??= { step, errno: errnoName(Number(b)) };
     }
     this.waiting.get(kind)?.();

@@ -50,6 +50,7 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
     },
     ...(spec.minictl.join ? [{ op: Op.JOIN, args: [String(spec.minictl.join)], what: `enter the namespaces of process ${spec.minictl.join}` }] : []),
     ...(spec.minictl.startGate ? [{ op: Op.STARTGATE, args: [spec.minictl.startGate], what: 'open the start fifo' }] : []),
+    ...(spec.minictl.consoleSocket ? [{ op: Op.CONSOLE, args: [spec.minictl.consoleSocket], what: 'the console socket' }] : []),
     ...(spec.minictl.join
       ? []
       : spec.minictl.keepRoot

@@ -93,6 +93,8 @@ export interface MinictlSpec {
   detached?: { exitFile: string };
   /** OCI create: the command waits for a byte on this fifo (written by `start`) */
   startGate?: string;
+  /** OCI --console-socket: the pty master goes to this unix socket, not to minictl's relay */
+  consoleSocket?: string;
   /** exec: enter the namespaces of this running container process instead of creating any */
   join?: number;
 }

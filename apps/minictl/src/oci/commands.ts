@@ -39,8 +39,11 @@ export function registerOci(program: Command): void {
       checkNameFree(store, id);
       const bundle = path.resolve(opts.bundle);
       const { spec, annotations } = translate(bundle);
-      if (opts.consoleSocket) throw new UsageError('--console-socket is not supported yet: set process.terminal to false and use minictl logs');
-      if (spec.process.terminal) throw new UsageError('config.json asks for a terminal (process.terminal): a created container has none to give; set it to false');
+      if (spec.process.terminal && !opts.consoleSocket)
+        throw new UsageError('config.json asks for a terminal (process.terminal): pass --console-socket to receive it, or set it to false');
+      if (opts.consoleSocket && !spec.process.terminal)
+        throw new UsageError('--console-socket needs process.terminal set to true in config.json');
+      if (opts.consoleSocket) spec.minictl.consoleSocket = path.resolve(opts.consoleSocket);
       reserveName(store, id, id);
       // From here on, a failure must leave no state behind: the id stays free.
       try {
