@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -198,6 +199,16 @@ int main(int argc, char **argv) {
     return 125;
   }
 
+  /* Joining a user namespace: the launcher enters it first, so that the namespaces clone
+   * makes belong to it (and the child has its capabilities there). */
+  if (plan.userns_path) {
+    int fd = open(plan.userns_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) {
+      ctl_send("ERR -4 %d", errno);
+      return 125;
+    }
+    close(fd);
+  }
   pid_t pid = (pid_t)syscall(SYS_clone, plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
   if (pid < 0) {
     ctl_send("ERR -1 %d", errno);

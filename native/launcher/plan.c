@@ -1,6 +1,7 @@
 #include "plan.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,10 @@ int plan_decode(unsigned char *buf, size_t len, struct plan *out) {
       if (s->argc < 1) goto bad;
       out->argv_index = (int)i;
       if (!(out->cmd = null_terminated(s))) return -1;
+      break;
+    case OP_SETNS:
+      if (s->argc != 2) goto bad;
+      if (strtoul(s->argv[1], NULL, 10) == CLONE_NEWUSER) out->userns_path = s->argv[0];
       break;
     case OP_CONSOLE:
       if (s->argc != 1) goto bad;

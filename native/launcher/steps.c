@@ -344,6 +344,20 @@ static int do_join(const char *pid) {
   return r;
 }
 
+/* A namespace given by path (OCI linux.namespaces[].path); the user namespace is the
+ * launcher's to join (plan.userns_path), before clone. */
+static int do_setns(const char *path, const char *type) {
+  int nstype = (int)strtoul(type, NULL, 10);
+  if (nstype == CLONE_NEWUSER) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int r = setns(fd, nstype);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
 static int do_startgate(const char *fifo) {
   /* O_RDWR: opening never waits for a writer, and reads wait for `start`'s byte. */
   start_gate = open(fifo, O_RDWR | O_CLOEXEC);
@@ -386,6 +400,7 @@ static int run_one(const struct step *s, int index) {
   case OP_READONLY: return do_readonly(a[0]);
   case OP_WRITEFILE: return do_writefile(a[0], a[1], a[2]);
   case OP_JOIN: return do_join(a[0]);
+  case OP_SETNS: return do_setns(a[0], a[1]);
   case OP_STARTGATE: return do_startgate(a[0]);
   default: return 0; /* CONFIG, ARGV, ENV are data, not actions */
   }
@@ -396,7 +411,7 @@ static const unsigned arity[OP_MAX] = {
   [OP_MKFILE] = 1, [OP_SYMLINK] = 2, [OP_HOSTNAME] = 1, [OP_CHDIR] = 1, [OP_BSET] = 1,
   [OP_SECUREBITS] = 1, [OP_SETRESGID] = 3, [OP_SETRESUID] = 3, [OP_CAPSET] = 3, [OP_AMBIENT] = 1, [OP_RLIMIT] = 3,
   [OP_CAPEDIT] = 3, [OP_SLEEP] = 1, [OP_SECCOMP] = 1, [OP_MASK] = 1, [OP_READONLY] = 1, [OP_WRITEFILE] = 3,
-  [OP_JOIN] = 1, [OP_STARTGATE] = 1,
+  [OP_JOIN] = 1, [OP_STARTGATE] = 1, [OP_SETNS] = 2,
 };
 
 void steps_run(const struct plan *plan, int err_fd) {

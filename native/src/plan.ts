@@ -37,6 +37,7 @@ export const Op = {
   JOIN: 31,
   STARTGATE: 32,
   CONSOLE: 33,
+  SETNS: 34,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 

@@ -106,6 +106,39 @@ describe('the OCI runtime command line', () => {
     expect(ctl(['state', 'tty2']).status).toBe(125);
   });
 
+  it('joins namespaces given by path: a pod of two containers sharing user, network and uts', async () => {
+    const infra = ctl(['run', '-d', '--name', 'infra', '--hostname', 'podhost', testImage(), 'sleep', `40010.${process.pid}`]);
+    expect(infra.status, infra.stderr).toBe(0);
+    const pid = state('infra').pid;
+    const ns = (n: string) => fs.readlinkSync(`/proc/${pid}/ns/${n}`);
+    const dir = bundle((c) => {
+      c.process.terminal = false;
+      c.process.args = ['sh', '-c', 'hostname; for n in user net uts ipc; do readlink /proc/self/ns/$n; done'];
+      c.linux.namespaces = [
+        ...c.linux.namespaces.filter((n: any) => !['user', 'network', 'uts'].includes(n.type)),
+        { type: 'user', path: `/proc/${pid}/ns/user` },
+        { type: 'network', path: `/proc/${pid}/ns/net` },
+        { type: 'uts', path: `/proc/${pid}/ns/uts` },
+      ];
+      delete c.linux.uidMappings;
+      delete c.linux.gidMappings;
+      delete c.hostname;
+    });
+    const r = box.run(['run', '--bundle', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const [host, user, net, uts, ipc] = r.stdout.trim().split('\n');
+    expect([host, user, net, uts]).toEqual(['podhost', ns('user'), ns('net'), ns('uts')]);
+    expect(ipc).not.toBe(ns('ipc')); // not asked to share: its own
+    expect(ctl(['rm', '-f', 'infra']).status).toBe(0);
+    const pidPath = bundle((c) => {
+      c.process.terminal = false;
+      c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'pid' ? { type: 'pid', path: '/proc/1/ns/pid' } : n));
+    });
+    const refused = box.run(['run', '--bundle', pidPath]);
+    expect(refused.status).toBe(125);
+    expect(refused.stderr).toMatch(/joining an existing pid namespace is not supported/);
+  });
+
   it('kill ID SIGNAL and delete --force', async () => {
     const dir = bundle((c) => {
       c.process.terminal = false;

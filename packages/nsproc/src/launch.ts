@@ -65,7 +65,13 @@ class Session {
       const i = Number(a);
       const step =
         this.steps[i]?.what ??
-        (i === -1 ? 'create the namespaces (clone)' : i === -3 ? 'hand the terminal to the console socket' : 'read the launch plan');
+        (i === -1
+          ? 'create the namespaces (clone)'
+          : i === -3
+            ? 'hand the terminal to the console socket'
+            : i === -4
+              ? 'join the user namespace given by path'
+              : 'read the launch plan');
       this.failed ??= { step, errno: errnoName(Number(b)) };
     }
     this.waiting.get(kind)?.();
@@ -74,7 +80,8 @@ class Session {
   /** MAPS_PLS: write the id maps (a new user namespace only), run the hooks, then GO. */
   private async prepare(pid: number): Promise<void> {
     try {
-      if (this.spec.linux.namespaces.some((n) => n.type === 'user') && !this.spec.minictl.join) {
+      // Maps belong to a user namespace this launch creates, not to one it joins.
+      if (this.spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined) && !this.spec.minictl.join) {
         const uidMap = toIdMap(this.spec.linux.uidMappings);
         const gidMap = toIdMap(this.spec.linux.gidMappings);
         await writeMaps(pid, uidMap, gidMap, {

@@ -22,14 +22,16 @@ export interface PlanContext {
   isDirectory?: (p: string) => boolean;
 }
 
+/** The namespaces clone creates: those asked for without a path to join. */
 export function cloneFlags(spec: ContainerSpec): number {
-  return spec.linux.namespaces.reduce((f, n) => f | CLONE_FLAG[n.type], 0);
+  return spec.linux.namespaces.filter((n) => n.path === undefined).reduce((f, n) => f | CLONE_FLAG[n.type], 0);
 }
 
 /** Compile a validated spec into the launcher's ordered list of primitive steps. */
 export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
   const isDir = ctx.isDirectory ?? ((p: string) => fs.statSync(p).isDirectory());
-  const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t);
+  // created here, as opposed to joined by path
+  const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
   const volumes: Volume[] = spec.mounts.filter((m) => m.type === 'bind').map((m) => ({
     source: m.source,
     target: m.destination,
@@ -48,6 +50,9 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
       ],
       what: 'configure the launcher',
     },
+    ...spec.linux.namespaces
+      .filter((n) => n.path !== undefined)
+      .map((n) => ({ op: Op.SETNS, args: [n.path!, String(CLONE_FLAG[n.type] >>> 0)], what: `join the ${n.type} namespace ${n.path}` })),
     ...(spec.minictl.join ? [{ op: Op.JOIN, args: [String(spec.minictl.join)], what: `enter the namespaces of process ${spec.minictl.join}` }] : []),
     ...(spec.minictl.startGate ? [{ op: Op.STARTGATE, args: [spec.minictl.startGate], what: 'open the start fifo' }] : []),
     ...(spec.minictl.consoleSocket ? [{ op: Op.CONSOLE, args: [spec.minictl.consoleSocket], what: 'the console socket' }] : []),

@@ -57,7 +57,8 @@ export interface IdMapping {
 }
 
 export interface LinuxSpec {
-  namespaces: { type: NamespaceType }[];
+  /** with a path: join that namespace instead of creating one (OCI) */
+  namespaces: { type: NamespaceType; path?: string }[];
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
   /** the OCI linux.seccomp profile; absent: unconfined */
@@ -133,12 +134,18 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   for (const t of types) if (!NAMESPACES.includes(t)) throw new SpecError(`unknown namespace type ${JSON.stringify(t)}`, 'linux.namespaces');
   for (const needed of spec.minictl.keepRoot ? (['user'] as const) : (['user', 'mount', 'pid'] as const))
     if (!types.includes(needed)) throw new SpecError(`a rootless container needs a ${needed} namespace`, 'linux.namespaces');
-  for (const field of ['uidMappings', 'gidMappings'] as const)
-    if (spec.linux[field].length === 0) throw new SpecError(`linux.${field} must not be empty`, `linux.${field}`);
+  const joinsUser = spec.linux.namespaces.some((n) => n.type === 'user' && n.path);
+  for (const n of spec.linux.namespaces)
+    if (n.path !== undefined && (n.type === 'pid' || n.type === 'mount'))
+      throw new SpecError(`joining an existing ${n.type} namespace by path is not supported (user, network, ipc, uts and cgroup are)`, 'linux.namespaces');
+  if (!joinsUser)
+    for (const field of ['uidMappings', 'gidMappings'] as const)
+      if (spec.linux[field].length === 0) throw new SpecError(`linux.${field} must not be empty`, `linux.${field}`);
   if (spec.root.readonly !== (spec.minictl.rootMode === 'readonly'))
     throw new SpecError('root.readonly must agree with minictl.rootMode', 'root.readonly');
   const u = spec.process.user;
-  const mapped = (maps: IdMapping[], id: number) => maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
+  // a joined user namespace has maps of its own, which the spec does not describe
+  const mapped = (maps: IdMapping[], id: number) => joinsUser || maps.some((m) => id >= m.containerID && id < m.containerID + m.size);
   if (!mapped(spec.linux.uidMappings, u.uid))
     throw new SpecError(`process.user.uid ${u.uid} is not mapped in the container's user namespace (map a subuid range, e.g. --userns=subuid)`, 'process.user.uid');
   for (const g of [u.gid, ...(u.additionalGids ?? [])])

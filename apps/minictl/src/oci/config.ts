@@ -71,13 +71,15 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
   for (const k of Object.keys(p)) if (!known.has(k)) unsupported.push(`process.${k}`);
 
   const linux = c.linux ?? {};
-  const namespaces: { type: NamespaceType }[] = [];
+  const namespaces: { type: NamespaceType; path?: string }[] = [];
   for (const [i, n] of (linux.namespaces ?? []).entries()) {
     const type = NS_TYPES[n?.type];
     need(type !== undefined, `linux.namespaces[${i}].type ${JSON.stringify(n?.type)} is not a namespace type (pid, network, mount, ipc, uts, user, cgroup)`);
-    need(n.path === undefined, `linux.namespaces[${i}].path: joining an existing ${n.type} namespace is not supported yet`);
-    namespaces.push({ type });
+    need(n.path === undefined || (typeof n.path === 'string' && n.path.startsWith('/')), `linux.namespaces[${i}].path must be an absolute path`);
+    need(n.path === undefined || (type !== 'pid' && type !== 'mount'), `linux.namespaces[${i}].path: joining an existing ${n.type} namespace is not supported (user, network, ipc, uts and cgroup are)`);
+    namespaces.push(n.path === undefined ? { type } : { type, path: n.path });
   }
+  const joinsUser = namespaces.some((n) => n.type === 'user' && n.path);
   for (const needed of ['user', 'mount', 'pid'] as const)
     need(namespaces.some((n) => n.type === needed), `linux.namespaces must include ${needed} (minictl is rootless)`);
   if (c.hostname !== undefined && !namespaces.some((n) => n.type === 'uts')) unsupported.push('hostname (it needs a uts namespace)');
@@ -90,7 +92,11 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
     need(Array.isArray(m) && m.length > 0, `linux.${what} must list at least one mapping`);
     return m!.map((r) => `${r.containerID} ${r.hostID} ${r.size}`).join(',');
   };
-  const identity = resolveIdentity({ uidmap: mapText(linux.uidMappings, 'uidMappings'), gidmap: mapText(linux.gidMappings, 'gidMappings') });
+  // A joined user namespace keeps its own maps; the config's, if any, are not applied.
+  if (joinsUser && (linux.uidMappings?.length || linux.gidMappings?.length)) unsupported.push('linux.uidMappings/gidMappings (the joined user namespace has its own)');
+  const identity = joinsUser
+    ? { uidMappings: [], gidMappings: [], setgroups: 'deny' as const, useIdHelpers: false }
+    : resolveIdentity({ uidmap: mapText(linux.uidMappings, 'uidMappings'), gidmap: mapText(linux.gidMappings, 'gidMappings') });
 
   const mounts: MountSpec[] = [];
   for (const [i, m] of (c.mounts ?? []).entries()) {
@@ -152,7 +158,7 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
       rootMode: c.root.readonly === true ? 'readonly' : 'bind',
       setgroups: identity.setgroups,
       useIdHelpers: identity.useIdHelpers,
-      network: namespaces.some((n) => n.type === 'network') ? 'none' : 'host',
+      network: namespaces.some((n) => n.type === 'network' && !n.path) ? 'none' : 'host',
     },
   };
   return { spec, annotations: c.annotations ?? {}, unsupported };
