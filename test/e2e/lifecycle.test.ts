@@ -139,7 +139,7 @@ describe('detached containers', () => {
     detach('dup', `exec sleep 40004.${process.pid}`);
     await waitFor(() => processesWith(`40004.${process.pid}`).length === 1, 10_000, 'the container');
     one(['run', '-d', '--name', 'dup', testImage(), 'true'], /already in use/);
-    one(['rm', 'dup'], /is running: stop it first, or use rm -f/);
+    one(['rm', 'dup'], /is running: stop it first, or force it \(rm -f, delete --force\)/);
     one(['kill', '-s', 'SIGNOPE', 'dup'], /unknown signal "SIGNOPE"/);
     one(['stop', 'nobody-here'], /no container "nobody-here"/);
     one(['exec', 'nobody-here', 'true'], /no container "nobody-here"/);

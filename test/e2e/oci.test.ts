@@ -146,7 +146,7 @@ describe('the OCI runtime command line', () => {
     });
     expect(ctl(['create', '--bundle', dir, 'c2']).status).toBe(0);
     expect(ctl(['start', 'c2']).status).toBe(0);
-    expect(ctl(['delete', 'c2']).stderr).toMatch(/is running: stop it first, or use rm -f/);
+    expect(ctl(['delete', 'c2']).stderr).toMatch(/is running: stop it first, or force it \(rm -f, delete --force\)/);
     expect(ctl(['kill', 'c2', 'HUP']).status).toBe(0);
     await waitFor(() => state('c2').status === 'stopped', 5_000, 'the signal');
     expect(ctl(['delete', 'c2']).status).toBe(0);

@@ -83,6 +83,11 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
       args: [String(RLIMIT[r.type]), String(r.soft), String(r.hard)],
       what: `set ${r.type} to ${r.soft}:${r.hard}`,
     })),
+    // Docker and runc make a missing working directory; a read-only root or an existing
+    // container (exec) keeps what it has.
+    ...(spec.minictl.rootMode !== 'readonly' && !spec.minictl.join && !spec.minictl.keepRoot
+      ? [{ op: Op.MKDIR, args: [p.cwd, '755'], what: `mkdir ${p.cwd}` }]
+      : []),
     { op: Op.CHDIR, args: [p.cwd], what: `change directory to ${p.cwd}` },
     ...credentialSteps(spec),
     ...actionSteps(spec.minictl.actions ?? []),

@@ -120,7 +120,7 @@ export function registerLifecycle(program: Command): void {
 /** Stop (if forced) and forget a container; its init is gone once the pid namespace is. */
 export async function remove(store: StateStore, r: ContainerRecord, force: boolean): Promise<void> {
   if (store.status(r) !== 'stopped') {
-    if (!force) throw new UsageError(`container ${r.name} is running: stop it first, or use rm -f`);
+    if (!force) throw new UsageError(`container ${r.name} is ${store.status(r)}: stop it first, or force it (rm -f, delete --force)`);
     signalContainer(r, 'SIGKILL');
     await stopped(store, r, 5000);
   }

@@ -27,7 +27,11 @@ export async function execCommand(r: ContainerRecord, command: string[], opts: E
       ...base.process,
       terminal: opts.tty === true,
       args: command,
-      env: mergeEnv(base.process.env, opts.env.map((e) => parseEnvArg(e)).filter((e): e is string => e !== undefined)),
+      env: mergeEnv(
+        base.process.env,
+        opts.tty ? [`TERM=${process.env.TERM || 'xterm'}`] : [],
+        opts.env.map((e) => parseEnvArg(e)).filter((e): e is string => e !== undefined),
+      ),
       cwd: opts.workdir ?? base.process.cwd,
       user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : base.process.user,
       // As for run: a non-root user starts with no capabilities, within the same bounding set.
