@@ -87,8 +87,8 @@ describe('minictl run: the process', () => {
     const child = box.spawn(['run', testImage(), 'sh', '-c', `trap "echo got-term; exit 7" TERM; echo ready; sleep ${marker} & wait`]);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
-    await waitFor(() => out.includes('ready'), 15_000, 'the container to start');
-    expect(processesWith(marker)).toHaveLength(1);
+    // 'ready' comes before sleep is exec'd: wait for the process itself
+    await waitFor(() => out.includes('ready') && processesWith(marker).length === 1, 15_000, 'the container to start');
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('close', r));
     expect(out).toContain('got-term');
