@@ -83,7 +83,8 @@ int fs_mkfifo(int root, const char *rel, mode_t mode, struct fs_owner owner) {
 }
 
 long fs_read_file(int root, const char *rel, size_t max, char **out) {
-  int fd = openat2_in_root(root, rel, O_RDONLY);
+  /* O_NONBLOCK: a FIFO where a file should be must not hang us (refused below). */
+  int fd = openat2_in_root(root, rel, O_RDONLY | O_NONBLOCK);
   if (fd < 0) return -errno;
   struct stat st;
   int e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : (size_t)st.st_size > max ? EFBIG : 0;

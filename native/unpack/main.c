@@ -92,7 +92,9 @@ static int unpack_input(int fd, struct applier *a, int diff_ids, struct input_re
 }
 
 static int open_in(int root, const char *path) {
-  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  /* O_NONBLOCK: a FIFO planted as a blob must not hang the import (it is refused below;
+   * a regular file reads the same either way). */
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
   struct stat st;
   if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {

@@ -68,6 +68,19 @@ describe('integrity: a blob that does not match its digest is refused, nothing c
     expect(clean.images()).toEqual([]);
   }
 
+  it('a FIFO planted where a blob should be is refused at once, not waited on', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const digest = '0'.repeat(64);
+    execFileSync('mkfifo', [path.join(dir, 'blobs', 'sha256', digest)]);
+    fs.writeFileSync(
+      path.join(dir, 'index.json'),
+      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${digest}`, size: 10 }] }),
+    );
+    expectRefused(dir, /cannot read blobs\/sha256\/0+ of the image: EINVAL/);
+  });
+
   it('an OCI layer blob changed after the manifest was written', () => {
     const layout = ociLayout([gzip(base), second], [base, second], config);
     const blob = path.join(layout, 'blobs', 'sha256', sha256(second));
