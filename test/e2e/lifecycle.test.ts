@@ -14,6 +14,20 @@ function psJson(all = true): { id: string; name: string; status: string; exitCod
   return JSON.parse(r.stdout);
 }
 
+/** Zombie processes of this user (state Z): a reaped container leaves none. */
+function zombiesOfMine(): number[] {
+  const mine = process.getuid!();
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      return state === 'Z' && fs.statSync(`/proc/${p}`).uid === mine ? [Number(p)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function detach(name: string, script: string, extra: string[] = []): string {
   const r = ctl(['run', '-d', '--name', name, ...extra, testImage(), 'sh', '-c', script]);
   expect(r.status, r.stderr).toBe(0);
@@ -38,9 +52,21 @@ describe('detached containers', () => {
     const stop = ctl(['stop', '-t', '5', 'ticker']);
     expect(stop.status, stop.stderr).toBe(0);
     expect(psJson().find((x) => x.name === 'ticker')).toMatchObject({ status: 'stopped', exitCode: 143 });
+    // logs -f of a stopped container prints everything and returns
+    expect(ctl(['logs', '-f', 'ticker']).stdout).toBe('hello\noops\n');
     expect(ctl(['rm', 'ticker']).status).toBe(0);
     expect(psJson().find((x) => x.name === 'ticker')).toBeUndefined();
     expect(processesWith(marker)).toEqual([]);
+    // the supervisor, reparented once run -d returned, is reaped by the system's init
+    await waitFor(() => zombiesOfMine().length === 0, 3_000, 'no zombie left');
+  });
+
+  it('logs -f follows a running container until it stops', async () => {
+    detach('follower', 'for i in 1 2 3; do echo line$i; sleep 0.2; done');
+    const r = ctl(['logs', '-f', 'follower']);
+    expect(r.stdout).toBe('line1\nline2\nline3\n');
+    expect(psJson().find((x) => x.name === 'follower')?.status).toBe('stopped');
+    expect(ctl(['rm', 'follower']).status).toBe(0);
   });
 
   it('stop sends SIGTERM, then SIGKILL after the timeout', async () => {
@@ -55,6 +81,7 @@ describe('detached containers', () => {
     expect(psJson().find((x) => x.name === 'stubborn')).toMatchObject({ status: 'stopped', exitCode: 137 });
     await waitFor(() => processesWith(marker).length === 0, 5_000, 'no orphan left');
     expect(ctl(['rm', 'stubborn']).status).toBe(0);
+    await waitFor(() => zombiesOfMine().length === 0, 3_000, 'no zombie left');
   });
 
   it('exec lands in the same namespaces, under the same privilege policy, in a directory inside', async () => {
