@@ -120,6 +120,17 @@ static void record_exit(const char *file, int status) {
   if (ok) rename(tmp, file);
 }
 
+static int join_before_clone(const char *path, int nstype) {
+  if (!path) return 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int r = setns(fd, nstype);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
 static int failure_code(const struct plan *plan, const struct step_error *e) {
   if (e->step != plan->argv_index) return 125;
   return e->err == ENOENT ? 127 : 126;
@@ -200,14 +211,11 @@ int main(int argc, char **argv) {
   }
 
   /* Joining a user namespace: the launcher enters it first, so that the namespaces clone
-   * makes belong to it (and the child has its capabilities there). */
-  if (plan.userns_path) {
-    int fd = open(plan.userns_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) {
-      ctl_send("ERR -4 %d", errno);
-      return 125;
-    }
-    close(fd);
+   * makes belong to it (and the child has its capabilities there). A pid namespace applies
+   * to children only: entered here too, the child is born in it. */
+  if (join_before_clone(plan.userns_path, CLONE_NEWUSER) < 0 || join_before_clone(plan.pidns_path, CLONE_NEWPID) < 0) {
+    ctl_send("ERR -4 %d", errno);
+    return 125;
   }
   pid_t pid = (pid_t)syscall(SYS_clone, plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
   if (pid < 0) {

@@ -72,6 +72,7 @@ int plan_decode(unsigned char *buf, size_t len, struct plan *out) {
     case OP_SETNS:
       if (s->argc != 2) goto bad;
       if (strtoul(s->argv[1], NULL, 10) == CLONE_NEWUSER) out->userns_path = s->argv[0];
+      if (strtoul(s->argv[1], NULL, 10) == CLONE_NEWPID) out->pidns_path = s->argv[0];
       break;
     case OP_CONSOLE:
       if (s->argc != 1) goto bad;

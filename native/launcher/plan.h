@@ -41,8 +41,9 @@ enum op {
   OP_JOIN = 31,    /* pid: enter every namespace of pid (user first), for exec into a running container */
   OP_STARTGATE = 32, /* fifo: before exec, announce READY and wait for one byte on it (OCI create/start) */
   OP_CONSOLE = 33, /* socket: send the pty master there (OCI --console-socket) instead of relaying it */
-  OP_SETNS = 34,   /* path nstype: join that namespace instead of making one (user: by the launcher,
-                      before clone, so the new namespaces belong to it; others: by the child, first) */
+  OP_SETNS = 34,   /* path nstype: join that namespace instead of making one (user and pid: by the
+                      launcher, before clone, so that the child is born in them; others: by the
+                      child, first) */
   OP_MAX
 };
 
@@ -64,6 +65,7 @@ struct plan {
   const char *exit_file; /* detached: where the exit status goes; NULL otherwise */
   const char *console_socket; /* where the pty master goes; NULL: the launcher relays it */
   const char *userns_path; /* a user namespace to join before clone; NULL: clone makes one */
+  const char *pidns_path;  /* likewise for the pid namespace the child is born into */
   int argv_index; /* index of OP_ARGV: the step reported when exec fails */
   char **cmd;
   char **env;

@@ -129,14 +129,22 @@ describe('the OCI runtime command line', () => {
     const [host, user, net, uts, ipc] = r.stdout.trim().split('\n');
     expect([host, user, net, uts]).toEqual(['podhost', ns('user'), ns('net'), ns('uts')]);
     expect(ipc).not.toBe(ns('ipc')); // not asked to share: its own
-    expect(ctl(['rm', '-f', 'infra']).status).toBe(0);
-    const pidPath = bundle((c) => {
+    // all of them: pid and mount too (the pod's processes and filesystem)
+    const all = bundle((c) => {
       c.process.terminal = false;
-      c.linux.namespaces = c.linux.namespaces.map((n: any) => (n.type === 'pid' ? { type: 'pid', path: '/proc/1/ns/pid' } : n));
+      c.process.args = ['sh', '-c', 'cat /tmp/from-infra; ps -o comm | grep -c sleep'];
+      c.linux.namespaces = ['user', 'network', 'uts', 'ipc', 'pid', 'mount'].map((t) => ({ type: t, path: `/proc/${pid}/ns/${t === 'network' ? 'net' : t === 'mount' ? 'mnt' : t}` }));
+      delete c.linux.uidMappings;
+      delete c.linux.gidMappings;
+      delete c.hostname;
     });
-    const refused = box.run(['run', '--bundle', pidPath]);
-    expect(refused.status).toBe(125);
-    expect(refused.stderr).toMatch(/joining an existing pid namespace is not supported/);
+    expect(ctl(['exec', 'infra', 'sh', '-c', 'echo written-by-infra > /tmp/from-infra']).status).toBe(0);
+    const shared = box.run(['run', '--bundle', all]);
+    expect(shared.status, shared.stderr).toBe(0);
+    const [file, sleeps] = shared.stdout.trim().split('\n');
+    expect(file).toBe('written-by-infra');
+    expect(Number(sleeps)).toBe(1);
+    expect(ctl(['rm', '-f', 'infra']).status).toBe(0);
   });
 
   it('kill ID SIGNAL and delete --force', async () => {

@@ -70,7 +70,7 @@ class Session {
           : i === -3
             ? 'hand the terminal to the console socket'
             : i === -4
-              ? 'join the user namespace given by path'
+              ? 'join a user or pid namespace given by path'
               : 'read the launch plan');
       this.failed ??= { step, errno: errnoName(Number(b)) };
     }

@@ -32,6 +32,7 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
   const isDir = ctx.isDirectory ?? ((p: string) => fs.statSync(p).isDirectory());
   // created here, as opposed to joined by path
   const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
+  const joined = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t && n.path !== undefined);
   const volumes: Volume[] = spec.mounts.filter((m) => m.type === 'bind').map((m) => ({
     source: m.source,
     target: m.destination,
@@ -56,7 +57,8 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
     ...(spec.minictl.join ? [{ op: Op.JOIN, args: [String(spec.minictl.join)], what: `enter the namespaces of process ${spec.minictl.join}` }] : []),
     ...(spec.minictl.startGate ? [{ op: Op.STARTGATE, args: [spec.minictl.startGate], what: 'open the start fifo' }] : []),
     ...(spec.minictl.consoleSocket ? [{ op: Op.CONSOLE, args: [spec.minictl.consoleSocket], what: 'the console socket' }] : []),
-    ...(spec.minictl.join
+    // A joined mount namespace comes with its root and mounts: nothing to build.
+    ...(spec.minictl.join || joined('mount')
       ? []
       : spec.minictl.keepRoot
       ? has('mount')
@@ -85,7 +87,7 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
     })),
     // Docker and runc make a missing working directory; a read-only root or an existing
     // container (exec) keeps what it has.
-    ...(spec.minictl.rootMode !== 'readonly' && !spec.minictl.join && !spec.minictl.keepRoot
+    ...(spec.minictl.rootMode !== 'readonly' && !spec.minictl.join && !spec.minictl.keepRoot && !joined('mount')
       ? [{ op: Op.MKDIR, args: [p.cwd, '755'], what: `mkdir ${p.cwd}` }]
       : []),
     { op: Op.CHDIR, args: [p.cwd], what: `change directory to ${p.cwd}` },

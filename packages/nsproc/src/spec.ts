@@ -135,9 +135,6 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   for (const needed of spec.minictl.keepRoot ? (['user'] as const) : (['user', 'mount', 'pid'] as const))
     if (!types.includes(needed)) throw new SpecError(`a rootless container needs a ${needed} namespace`, 'linux.namespaces');
   const joinsUser = spec.linux.namespaces.some((n) => n.type === 'user' && n.path);
-  for (const n of spec.linux.namespaces)
-    if (n.path !== undefined && (n.type === 'pid' || n.type === 'mount'))
-      throw new SpecError(`joining an existing ${n.type} namespace by path is not supported (user, network, ipc, uts and cgroup are)`, 'linux.namespaces');
   if (!joinsUser)
     for (const field of ['uidMappings', 'gidMappings'] as const)
       if (spec.linux[field].length === 0) throw new SpecError(`linux.${field} must not be empty`, `linux.${field}`);

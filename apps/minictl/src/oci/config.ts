@@ -76,7 +76,6 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
     const type = NS_TYPES[n?.type];
     need(type !== undefined, `linux.namespaces[${i}].type ${JSON.stringify(n?.type)} is not a namespace type (pid, network, mount, ipc, uts, user, cgroup)`);
     need(n.path === undefined || (typeof n.path === 'string' && n.path.startsWith('/')), `linux.namespaces[${i}].path must be an absolute path`);
-    need(n.path === undefined || (type !== 'pid' && type !== 'mount'), `linux.namespaces[${i}].path: joining an existing ${n.type} namespace is not supported (user, network, ipc, uts and cgroup are)`);
     namespaces.push(n.path === undefined ? { type } : { type, path: n.path });
   }
   const joinsUser = namespaces.some((n) => n.type === 'user' && n.path);
