@@ -16,8 +16,12 @@
 
 extern char **environ;
 
-/* The signals init passes on to the command; everything else keeps the kernel's pid-1 rules. */
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+/* Signals init keeps to itself: the uncatchable ones, those the kernel raises for a fault in
+ * init's own code, and the two glibc reserves for its threads. All others go to the command. */
+static int kept_by_init(int sig) {
+  return sig == SIGKILL || sig == SIGSTOP || sig == SIGCHLD || sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+         sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS || (sig > SIGSYS && sig < SIGRTMIN);
+}
 
 /* Open a pty from the container's own devpts and hand the master to the launcher. */
 static int open_pty(const struct plan *plan, int sock, int err_fd) {
@@ -54,16 +58,17 @@ static void __attribute__((noreturn)) exec_command(const struct plan *plan, int 
 
 static void noop(int sig) { (void)sig; }
 
-/* pid 1: forward signals to the command, reap every orphan, leave with the command's status.
+/* pid 1: forward every signal to the command, reap every orphan, leave with the command's status.
  * When init exits the kernel kills whatever else is left in the PID namespace. */
 static void __attribute__((noreturn)) init_loop(pid_t cmd) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
-  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (kept_by_init(sig)) continue;
     /* A handler, not SIG_DFL: pid 1 never receives default-disposition signals. */
-    signal(forwarded[i], noop);
-    sigaddset(&set, forwarded[i]);
+    signal(sig, noop);
+    sigaddset(&set, sig);
   }
   sigprocmask(SIG_BLOCK, &set, NULL);
   for (;;) {
