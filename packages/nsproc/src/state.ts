@@ -154,11 +154,15 @@ export function bootId(): string {
   }
 }
 
-/** Field 22 of /proc/PID/stat: the process's start time, which a recycled pid does not share. */
+/**
+ * Field 22 of /proc/PID/stat: the process's start time, which a recycled pid does not share.
+ * A zombie (dead, not yet reaped by whoever inherited it) has none: it is not running.
+ */
 export function startTime(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }
