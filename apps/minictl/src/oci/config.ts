@@ -82,6 +82,8 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
   for (const needed of ['user', 'mount', 'pid'] as const)
     need(namespaces.some((n) => n.type === needed), `linux.namespaces must include ${needed} (minictl is rootless)`);
   if (c.hostname !== undefined && !namespaces.some((n) => n.type === 'uts')) unsupported.push('hostname (it needs a uts namespace)');
+  else if (c.hostname !== undefined && namespaces.some((n) => n.type === 'uts' && n.path))
+    unsupported.push('hostname (a joined uts namespace keeps its own)');
   const knownLinux = new Set(['namespaces', 'uidMappings', 'gidMappings', 'maskedPaths', 'readonlyPaths', 'seccomp', 'resources']);
   for (const k of Object.keys(linux)) if (!knownLinux.has(k)) unsupported.push(`linux.${k}`);
   const resources = linux.resources ?? {};

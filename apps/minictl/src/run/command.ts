@@ -51,7 +51,8 @@ export function registerRun(program: Command): void {
     .passThroughOptions()
     .action(async (image: string | undefined, command: string[], opts, cmd: Command) => {
       if (opts.bundle) {
-        if (image !== undefined) throw new UsageError('--bundle takes everything from config.json: give no image or command');
+        // runc's form, run --bundle DIR ID: an attached run keeps no state, so the id is only a name.
+        if (command.length > 0) throw new UsageError('--bundle takes everything from config.json: give no image or command');
         process.exitCode = await runBundle(opts.bundle);
         return;
       }
