@@ -121,14 +121,7 @@ static void record_exit(const char *file, int status) {
 }
 
 static int join_before_clone(const char *path, int nstype) {
-  if (!path) return 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  int r = setns(fd, nstype);
-  int e = errno;
-  close(fd);
-  errno = e;
-  return r;
+  return path ? join_ns_path(path, nstype) : 0;
 }
 
 static int failure_code(const struct plan *plan, const struct step_error *e) {

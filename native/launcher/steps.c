@@ -349,13 +349,7 @@ static int do_join(const char *pid) {
 static int do_setns(const char *path, const char *type) {
   int nstype = (int)strtoul(type, NULL, 10);
   if (nstype == CLONE_NEWUSER || nstype == CLONE_NEWPID) return 0; /* the launcher's, before clone */
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  int r = setns(fd, nstype);
-  int e = errno;
-  close(fd);
-  errno = e;
-  return r;
+  return join_ns_path(path, nstype);
 }
 
 static int do_startgate(const char *fifo) {

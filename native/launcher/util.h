@@ -24,5 +24,7 @@ int send_fd(int sock, int fd);
 /* Hand fd to whoever listens on the unix socket at path (OCI --console-socket). */
 int send_fd_to(const char *path, int fd);
 int recv_fd(int sock);
+/* setns() into the namespace file at path; errno kept from the failing call. */
+int join_ns_path(const char *path, int nstype);
 
 #endif
