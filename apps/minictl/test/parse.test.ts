@@ -3,16 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from '../src/run/parse';
+import { expectThrown } from '../../../test/support/expect-thrown';
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return e as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
+const usageError = (fn: () => unknown): UsageError => expectThrown(UsageError, fn);
 
 describe('parseVolume', () => {
   let base: string;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/run/parse';
 import type { ResolvedIdentity } from '../src/identity/resolve';
 import { DEFAULT_PATH, specFromOptions, type RunOptions, type SpecInputs } from '../src/run/spec-from-options';
+import { expectThrown } from '../../../test/support/expect-thrown';
 
 const ID = '0123456789abcdef0123456789abcdef';
 
@@ -32,15 +33,7 @@ function selfIdentity(uid: number, gid: number): ResolvedIdentity {
   };
 }
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return e as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
+const usageError = (fn: () => unknown): UsageError => expectThrown(UsageError, fn);
 
 let base: string;
 beforeAll(() => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CapsError, allMask, applySetEdit, type CapSets } from "../src/index";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
 const LAST = 40;
 const ALL = allMask(LAST);
@@ -9,15 +10,7 @@ const SYS_ADMIN = 1n << 21n;
 const EMPTY: CapSets = Object.freeze({ permitted: 0n, effective: 0n, inheritable: 0n, bounding: 0n, ambient: 0n });
 const FULL: CapSets = Object.freeze({ permitted: ALL, effective: ALL, inheritable: ALL, bounding: ALL, ambient: ALL });
 
-function thrown(fn: () => unknown): CapsError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CapsError);
-    return err as CapsError;
-  }
-  throw new Error("expected a CapsError");
-}
+const thrown = (fn: () => unknown): CapsError => expectThrown(CapsError, fn);
 
 describe("applySetEdit", () => {
   it.each([

@@ -1,18 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CAP_NAMES, CapsError, allMask, capName, capNumber, lastCap, maskOf, namesOf } from "../src/index";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
 const LAST = 40;
 
-function thrown(fn: () => unknown): CapsError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CapsError);
-    return err as CapsError;
-  }
-  throw new Error("expected a CapsError");
-}
+const thrown = (fn: () => unknown): CapsError => expectThrown(CapsError, fn);
 
 describe("CAP_NAMES", () => {
   it("lists the 41 capabilities by number", () => {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CapsError, SECBITS, parseSecurebits, securebitsToLetters } from "../src/index";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
-function thrown(fn: () => unknown): CapsError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CapsError);
-    return err as CapsError;
-  }
-  throw new Error("expected a CapsError");
-}
+const thrown = (fn: () => unknown): CapsError => expectThrown(CapsError, fn);
 
 describe("SECBITS", () => {
   it("matches linux/securebits.h", () => {

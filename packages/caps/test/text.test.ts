@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CapsError, allMask, capToText, parseCapText, type CapFlagSets } from "../src/index";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
 const LAST = 40;
 const ALL = allMask(LAST);
@@ -53,15 +54,7 @@ const EXAMPLES: Array<[string, CapFlagSets, string]> = [
   ["  cap_kill+e\tcap_chown+p\n", sets(KILL, CHOWN, 0n), "cap_chown=p cap_kill+e"],
 ];
 
-function thrown(fn: () => unknown): CapsError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CapsError);
-    return err as CapsError;
-  }
-  throw new Error("expected a CapsError");
-}
+const thrown = (fn: () => unknown): CapsError => expectThrown(CapsError, fn);
 
 describe("parseCapText and capToText", () => {
   it.each(EXAMPLES)("%j", (text, expected, printed) => {

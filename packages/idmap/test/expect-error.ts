@@ -1,13 +1,4 @@
-import { expect } from 'vitest';
 import { IdMapError } from '../src/errors';
+import { expectThrown } from '../../../test/support/expect-thrown';
 
-/** Runs fn, asserts it throws an IdMapError, and returns it for closer checks. */
-export function errorOf(fn: () => unknown): IdMapError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(IdMapError);
-    return err as IdMapError;
-  }
-  throw new Error('expected an IdMapError');
-}
+export const errorOf = (fn: () => unknown): IdMapError => expectThrown(IdMapError, fn);

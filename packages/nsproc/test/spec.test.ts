@@ -2,16 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SpecError } from '../src/errors';
 import { validateSpec, type ContainerSpec, type NamespaceType } from '../src/spec';
 import { makeSpec } from './spec-factory';
+import { expectThrown } from '../../../test/support/expect-thrown';
 
-function specError(edit: (s: ContainerSpec) => void): SpecError {
-  try {
-    validateSpec(makeSpec(edit));
-  } catch (e) {
-    expect(e).toBeInstanceOf(SpecError);
-    return e as SpecError;
-  }
-  throw new Error('expected a SpecError');
-}
+const specError = (edit: (s: ContainerSpec) => void): SpecError => expectThrown(SpecError, () => validateSpec(makeSpec(edit)));
 
 describe('validateSpec', () => {
   it('returns a valid spec unchanged', () => {

@@ -13,19 +13,12 @@ import {
   type SeccompProfile,
 } from "../src/index";
 import { decode, run, show, verify } from "./bpf-interpreter";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
 const NR = (name: string) => syscallNumber(name, X86_64) as number;
 const ARCH = X86_64.auditArch;
 
-function thrown(fn: () => unknown): SeccompError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeccompError);
-    return err as SeccompError;
-  }
-  throw new Error("expected a SeccompError");
-}
+const thrown = (fn: () => unknown): SeccompError => expectThrown(SeccompError, fn);
 
 const BOUNDARY: bigint[] = [
   0n,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AARCH64, SeccompError, X86_64, compile, defaultProfile, filterFor, hostArch, parseProfile, syscallNumber, type SeccompArch } from "../src/index";
 import { run, show } from "./bpf-interpreter";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
 const dir = mkdtempSync(join(tmpdir(), "minictl-seccomp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,15 +15,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-function thrown(fn: () => unknown): SeccompError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeccompError);
-    return err as SeccompError;
-  }
-  throw new Error("expected a SeccompError");
-}
+const thrown = (fn: () => unknown): SeccompError => expectThrown(SeccompError, fn);
 
 const supported = process.arch === "x64" || process.arch === "arm64";
 

@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AARCH64, SeccompError, X86_64, compile, parseProfile, profileToJson, validateProfile } from "../src/index";
+import { expectThrown } from "../../../test/support/expect-thrown";
 
-function thrown(fn: () => unknown): SeccompError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeccompError);
-    return err as SeccompError;
-  }
-  throw new Error("expected a SeccompError");
-}
+const thrown = (fn: () => unknown): SeccompError => expectThrown(SeccompError, fn);
 
 const FILE = "/tmp/p.json";
 const message = (text: string) => thrown(() => parseProfile(text, FILE, { arch: X86_64 })).message;
