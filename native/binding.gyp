@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "minictl_native",
-      "sources": ["src/addon.cc", "src/fsops.c"],
+      "sources": ["src/addon.cc", "src/fsops.c", "src/spawn.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

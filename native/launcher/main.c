@@ -1,6 +1,8 @@
 /* minictl-launcher: a small single-threaded executable that Node spawns to start one
  * container. Node is multithreaded, and the kernel refuses CLONE_NEWUSER to such a process;
- * here there is one thread and a clean signal and fd state.
+ * here there is one thread and a clean signal and fd state. Node runs it from a sealed
+ * in-memory copy (native/src/spawn.c), so that the container's init, which is this program,
+ * exposes no writable host file as /proc/1/exe (the runc CVE-2019-5736 attack).
  *
  * Protocol on fd 3 (a socketpair with Node):
  *   Node -> launcher   u32 magic "MCP1", u32 length, the encoded plan (plan.h)
@@ -27,9 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -37,34 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 static const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-#define SEALED_ARG "--sealed"
-
-/* Run from a sealed in-memory copy of this executable, so that the container's init (which is
- * this program) exposes no writable host file as /proc/1/exe (the runc CVE-2019-5736 attack).
- * Best effort: where memfd is unavailable the on-disk file stays busy (ETXTBSY) while in use. */
-static void reexec_sealed(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], SEALED_ARG) == 0) return;
-  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  int mem = memfd_create("minictl-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  struct stat st;
-  if (self < 0 || mem < 0 || fstat(self, &st) < 0) goto out;
-  for (off_t left = st.st_size; left > 0;) {
-    ssize_t n = sendfile(mem, self, NULL, (size_t)left);
-    if (n <= 0) goto out;
-    left -= n;
-  }
-  if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) goto out;
-  /* A plain name: the container's /proc/1/cmdline need not show where minictl lives. */
-  char *args[] = {"minictl-init", SEALED_ARG, NULL};
-  fexecve(mem, args, environ);
-out:
-  if (self >= 0) close(self);
-  if (mem >= 0) close(mem);
-}
 
 static int read_plan(struct plan *plan) {
   uint32_t head[2];
@@ -184,9 +158,8 @@ static int supervise(pid_t pid, int sfd, struct relay *r, int detached) {
   }
 }
 
-int main(int argc, char **argv) {
+int main(void) {
   struct plan plan;
-  reexec_sealed(argc, argv);
   if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) return 125;
   /* No death signal: when Node dies its end of the control socket closes, and the launcher
    * then kills the container and stops the helpers before it exits. */

@@ -5,11 +5,16 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <vector>
 
 #include "fsops.h"
+#include "spawn.h"
 
 namespace {
 
@@ -76,7 +81,61 @@ Napi::Value HasXattr(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), getxattr(path.c_str(), name.c_str(), nullptr, 0) >= 0);
 }
 
+// spawn(file, argv, fds, newSession, sealedCopy): the child's pid (see spawn.h).
+Napi::Value Spawn(const Napi::CallbackInfo &info) {
+  std::string file = Str(info, 0);
+  Napi::Array args = info[1].As<Napi::Array>(), fdList = info[2].As<Napi::Array>();
+  std::vector<std::string> strs;
+  for (uint32_t i = 0; i < args.Length(); i++) strs.push_back(args.Get(i).As<Napi::String>().Utf8Value());
+  std::vector<char *> argv;
+  for (auto &a : strs) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < fdList.Length(); i++) fds.push_back(fdList.Get(i).As<Napi::Number>().Int32Value());
+  struct spawn_req req = {file.c_str(), argv.data(), fds.data(), (int)fds.size(), info[3].ToBoolean(), info[4].ToBoolean()};
+  pid_t pid = -1;
+  int r = spawn_process(&req, &pid);
+  if (r < 0) return Throw(info.Env(), -r, "spawn", file);
+  return Napi::Number::New(info.Env(), pid);
+}
+
+// wait(pid, nohang): {code, signal} once it has exited; null while it runs (nohang).
+Napi::Value Wait(const Napi::CallbackInfo &info) {
+  int status = 0, pid = Int(info, 0);
+  int r = spawn_wait(pid, info[1].ToBoolean(), &status);
+  if (r < 0) return Throw(info.Env(), -r, "waitpid", std::to_string(pid));
+  if (status == -1) return info.Env().Null();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("code", WIFEXITED(status) ? Napi::Number::New(info.Env(), WEXITSTATUS(status)) : info.Env().Null());
+  out.Set("signal", WIFSIGNALED(status) ? Napi::Number::New(info.Env(), WTERMSIG(status)) : info.Env().Null());
+  return out;
+}
+
+Napi::Value FdPair(Napi::Env env, int r, const int fds[2], const char *syscall) {
+  if (r < 0) return Throw(env, errno, syscall, "");
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, fds[0]);
+  out.Set(1u, fds[1]);
+  return out;
+}
+
+// socketpair(): two connected unix stream sockets, close-on-exec.
+Napi::Value Socketpair(const Napi::CallbackInfo &info) {
+  int fds[2];
+  return FdPair(info.Env(), socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), fds, "socketpair");
+}
+
+// pipe(): [read end, write end], close-on-exec.
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  int fds[2];
+  return FdPair(info.Env(), pipe2(fds, O_CLOEXEC), fds, "pipe");
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("wait", Napi::Function::New(env, Wait));
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));

@@ -105,26 +105,27 @@ export const PLAN_MAGIC = 0x3150434d;
 
 /** Serialise steps for the launcher: u32 magic, u32 length, then the body of plan.c. */
 export function encodePlan(steps: readonly Step[]): Buffer {
-  const parts: Buffer[] = [];
-  const count = Buffer.alloc(4);
-  count.writeUInt32LE(steps.length);
-  parts.push(count);
+  // One buffer sized up front: a plan has hundreds of strings, and a Buffer for each costs ~1 ms.
+  let size = 12;
   for (const s of steps) {
-    const head = Buffer.alloc(4);
-    head.writeUInt16LE(s.op, 0);
-    head.writeUInt16LE(s.args.length, 2);
-    parts.push(head);
+    size += 4;
     for (const a of s.args) {
       if (a.includes('\0')) throw new Error(`plan step "${s.what}": argument contains a NUL byte`);
-      const bytes = Buffer.from(a, 'utf8');
-      const len = Buffer.alloc(4);
-      len.writeUInt32LE(bytes.length);
-      parts.push(len, bytes);
+      size += 4 + Buffer.byteLength(a, 'utf8');
     }
   }
-  const body = Buffer.concat(parts);
-  const header = Buffer.alloc(8);
-  header.writeUInt32LE(PLAN_MAGIC, 0);
-  header.writeUInt32LE(body.length, 4);
-  return Buffer.concat([header, body]);
+  const out = Buffer.allocUnsafe(size);
+  let at = out.writeUInt32LE(PLAN_MAGIC, 0);
+  at = out.writeUInt32LE(size - 8, at);
+  at = out.writeUInt32LE(steps.length, at);
+  for (const s of steps) {
+    at = out.writeUInt16LE(s.op, at);
+    at = out.writeUInt16LE(s.args.length, at);
+    for (const a of s.args) {
+      const n = out.write(a, at + 4, 'utf8');
+      out.writeUInt32LE(n, at);
+      at += 4 + n;
+    }
+  }
+  return out;
 }

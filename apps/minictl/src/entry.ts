@@ -18,20 +18,31 @@ function nativeBuildFrom(distDir: string): string {
   return path.resolve(distDir, '..', '..', '..', 'native', 'build', 'Release');
 }
 
+/**
+ * Every command has finished its work when main resolves. Exiting now skips Node's heap
+ * teardown (~2 ms with the snapshot's heap); stdout and stderr are synchronous here (files,
+ * pipes and terminals on Linux), so nothing written is lost.
+ */
+function exit(): void {
+  process.exit();
+}
+
 if (startupSnapshot.isBuildingSnapshot()) {
   const program = buildProgram();
   // Every run installs the default seccomp filter: compile it now, into the snapshot.
   seccompFilterHex(defaultProfile());
   startupSnapshot.setDeserializeMainFunction(() => {
     // Paths baked in at build time would be wrong for a moved tree: use the blob's location.
-    const blob = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);
-    const dist = path.dirname(path.resolve(blob ?? __filename));
+    const given = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);
+    // bin/minictl passes bin/../dist/minictl.blob, possibly relative: children may run elsewhere.
+    const blob = given && path.resolve(given);
+    const dist = path.dirname(blob ?? __filename);
     useNativeBuild(nativeBuildFrom(dist));
     setSelfCommand(blob ? [process.execPath, `--snapshot-blob=${blob}`, '--'] : [process.execPath, path.join(dist, 'minictl.js')]);
-    void main([process.argv[0], 'minictl', ...process.argv.slice(1)], program);
+    void main([process.argv[0], 'minictl', ...process.argv.slice(1)], program).then(exit);
   });
 } else {
   useNativeBuild(nativeBuildFrom(__dirname));
   setSelfCommand([process.execPath, __filename]);
-  void main(process.argv);
+  void main(process.argv).then(exit);
 }

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { Socket } from 'node:net';
-import { encodePlan, launcherPath, type Step } from '@minictl/native';
+import { closeSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { encodePlan, launcherPath, procAddon, type ExitStatus, type Step } from '@minictl/native';
 import { formatIdMap, writeMaps, type IdMap } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
 import type { ContainerSpec } from './spec';
@@ -21,23 +21,42 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /** One run of the launcher and the protocol on its control socket (launcher/main.c). */
 class Session {
-  readonly child: ChildProcess;
+  /** the launcher's pid */
+  readonly launcher: number;
   private readonly ctl: Socket;
   private failure?: LaunchError;
   private failed?: { step: string; errno: string };
   /** the container's first process, as the host sees it */
   pid?: number;
   private readonly waiting = new Map<string, () => void>();
+  private status?: number;
+  private readonly onExit: ((status: number) => void)[] = [];
 
+  /** stdio: the launcher's fds 0-2 (-1: /dev/null); its fd 3 is the control socket. */
   constructor(
     private readonly spec: ContainerSpec,
     private readonly steps: Step[],
     private readonly hooks: LaunchHooks,
-    stdio: StdioOptions,
+    stdio: [number, number, number],
   ) {
-    // Its own session: terminal signals reach minictl once, and minictl forwards them.
-    this.child = spawn(launcherPath(), [], { stdio, detached: true });
-    this.ctl = this.child.stdio[3] as Socket;
+    const plan = encodePlan(this.steps);
+    const proc = procAddon();
+    const [mine, theirs] = proc.socketpair();
+    try {
+      // Its own session: terminal signals reach minictl once, and minictl forwards them. A
+      // sealed copy: the container's init (the launcher) shows no writable host file as
+      // /proc/1/exe (CVE-2019-5736).
+      this.launcher = proc.spawn(launcherPath(), ['minictl-init'], [...stdio, theirs], true, true);
+    } catch (e) {
+      closeSync(mine);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
+    } finally {
+      closeSync(theirs);
+    }
+    // Blocking, before the socket turns non-blocking: the launcher reads the plan first thing.
+    writeSync(mine, plan);
+    this.ctl = new Socket({ fd: mine, readable: true, writable: true });
     let buffered = '';
     this.ctl.setEncoding('utf8');
     this.ctl.on('data', (chunk: string) => {
@@ -49,10 +68,22 @@ class Session {
       }
     });
     this.ctl.on('error', () => {});
-    this.child.on('error', (e: NodeJS.ErrnoException) => {
-      this.failure ??= new LaunchError(`cannot run the launcher ${launcherPath()}: ${e.code}`, 'spawn launcher', e.code, 125);
+    // The launcher, its init and nothing else hold the other end: it closes when they are gone.
+    this.ctl.on('close', () => {
+      this.status = exitCode(proc.wait(this.launcher, false)!);
+      for (const f of this.onExit) f(this.status);
     });
-    this.ctl.write(encodePlan(steps));
+  }
+
+  /** Calls f with the launcher's exit status once it has exited. */
+  private whenExited(f: (status: number) => void): void {
+    if (this.status !== undefined) f(this.status);
+    else this.onExit.push(f);
+  }
+
+  /** Passes a signal on to the launcher while it runs. */
+  kill(signal: NodeJS.Signals): void {
+    if (this.status === undefined) process.kill(this.launcher, signal);
   }
 
   private message([kind, a, b]: string[]): void {
@@ -103,8 +134,7 @@ class Session {
   /** Resolves with the launcher's exit status; rejects with the failure that caused it. */
   exited(): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.child.on('close', (code, signal) => {
-        const status = code ?? 128 + signalNumber(signal);
+      this.whenExited((status) => {
         const error = this.error(status);
         if (error) reject(error);
         else resolve(status);
@@ -116,14 +146,14 @@ class Session {
   reached(kind: 'STARTED' | 'READY'): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.set(kind, () => (this.failed ? undefined : resolve()));
-      this.child.on('close', (code, signal) => reject(this.error(code ?? 128 + signalNumber(signal)) ?? new LaunchError('the launcher exited early', 'start', undefined, 125)));
+      this.whenExited((status) => reject(this.error(status) ?? new LaunchError('the launcher exited early', 'start', undefined, 125)));
     });
   }
 
   /** Let go: the launcher goes on supervising the container without Node. */
   release(): void {
+    this.ctl.removeAllListeners('close');
     this.ctl.destroy();
-    this.child.unref();
   }
 
   private error(status: number): LaunchError | undefined {
@@ -142,13 +172,12 @@ export async function launch(
   hooks: LaunchHooks = {},
   stdin: 'inherit' | 'ignore' = 'inherit',
 ): Promise<number> {
-  const session = new Session(spec, steps, hooks, [stdin, 'inherit', 'inherit', 'pipe']);
+  const session = new Session(spec, steps, hooks, [stdin === 'inherit' ? 0 : -1, 1, 2]);
   // A command that is pid 1 ignores signals it has no handler for: a second SIGINT or
   // SIGTERM to minictl ends the container for good (the launcher's death takes it down).
   let stops = 0;
   const forward = (sig: NodeJS.Signals) => {
-    if ((sig === 'SIGINT' || sig === 'SIGTERM') && ++stops > 1) session.child.kill('SIGKILL');
-    else session.child.kill(sig);
+    session.kill((sig === 'SIGINT' || sig === 'SIGTERM') && ++stops > 1 ? 'SIGKILL' : sig);
   };
   for (const s of FORWARDED) process.on(s, forward);
   try {
@@ -171,10 +200,10 @@ export interface Detached {
  * once the command runs (STARTED), or, with a start gate, once it waits for `start` (READY).
  */
 export async function launchDetached(spec: ContainerSpec, steps: Step[], output: number, hooks: LaunchHooks = {}): Promise<Detached> {
-  const session = new Session(spec, steps, hooks, ['ignore', output, output, 'pipe']);
+  const session = new Session(spec, steps, hooks, [-1, output, output]);
   await session.reached(spec.minictl.startGate ? 'READY' : 'STARTED');
   session.release();
-  return { pid: session.pid!, launcherPid: session.child.pid! };
+  return { pid: session.pid!, launcherPid: session.launcher };
 }
 
 function oneLine(map: IdMap): string {
@@ -185,8 +214,7 @@ function toIdMap(m: ContainerSpec['linux']['uidMappings']): IdMap {
   return m.map((r) => ({ inside: r.containerID, outside: r.hostID, length: r.size }));
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return signal ? ((require('node:os') as typeof import('node:os')).constants.signals[signal] ?? 0) : 0;
+function exitCode(s: ExitStatus): number {
+  return s.code ?? 128 + (s.signal ?? 0);
 }
 

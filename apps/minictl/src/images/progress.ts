@@ -1,14 +1,17 @@
+import { isatty } from 'node:tty';
 import type { ImportProgress } from '@minictl/rootfs';
 
 /**
  * A one-line progress bar on stderr for imports: bytes read of the total, members written,
  * rate. Only on a terminal and without --quiet; otherwise nothing at all.
  */
-export function progressBar(label: string, quiet = false, stream: NodeJS.WriteStream = process.stderr): {
+export function progressBar(label: string, quiet = false, to?: NodeJS.WriteStream): {
   update: (p: ImportProgress) => void;
   done: () => void;
 } {
-  if (quiet || !stream.isTTY) return { update: () => {}, done: () => {} };
+  // isatty(2), not process.stderr.isTTY: a cached image needs no bar, nor stderr's stream.
+  if (quiet || !(to ? to.isTTY : isatty(2))) return { update: () => {}, done: () => {} };
+  const stream = to ?? process.stderr;
   const started = Date.now();
   let drawn = false;
   return {

@@ -1,0 +1,44 @@
+import { closeSync, readSync } from 'node:fs';
+import { procAddon, type ExitStatus } from './addon';
+
+export interface Finished extends ExitStatus {
+  stderr: string;
+  /** set when the command could not be started (ENOENT, EACCES, ...) */
+  error?: NodeJS.ErrnoException;
+}
+
+/**
+ * Runs short commands side by side and waits for all of them, blocking: for helpers on the
+ * container start path (newuidmap, newgidmap), where child_process would fork all of Node for
+ * each one. Stdin and stdout are /dev/null; stderr is collected.
+ */
+export function runAllSync(commands: { file: string; args: string[] }[]): Finished[] {
+  const proc = procAddon();
+  const started = commands.map((c) => {
+    const [r, w] = proc.pipe();
+    try {
+      return { pid: proc.spawn(c.file, [c.file, ...c.args], [-1, -1, w], false, false), r };
+    } catch (e) {
+      closeSync(r);
+      return { error: e as NodeJS.ErrnoException };
+    } finally {
+      closeSync(w);
+    }
+  });
+  return started.map((s) => {
+    if (s.error) return { code: null, signal: null, stderr: '', error: s.error };
+    const stderr = readToEnd(s.r!);
+    return { ...proc.wait(s.pid!, false)!, stderr };
+  });
+}
+
+function readToEnd(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(4096);
+  try {
+    for (let n; (n = readSync(fd, buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
+  } finally {
+    closeSync(fd);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,33 @@
+#ifndef MINICTL_SPAWN_H
+#define MINICTL_SPAWN_H
+
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Starting processes without child_process: Node's spawn forks the whole (large) Node process
+ * and then waits on pipes it builds for every stdio slot, which costs milliseconds on the
+ * path of every container start. This uses clone(CLONE_VM | CLONE_VFORK), as posix_spawn
+ * does, and reports a failed exec as an errno. Each returns 0 or -errno. */
+
+struct spawn_req {
+  const char *file;   /* a path, or a name looked up on PATH */
+  char *const *argv;  /* argv[0] is the name the process gets */
+  const int *fds;     /* the child's fd i is fds[i]; -1 gives it /dev/null */
+  int nfds;
+  int new_session;    /* setsid(): terminal signals reach it only through its parent */
+  int sealed_copy;    /* run a sealed in-memory copy of file (no writable /proc/PID/exe) */
+};
+
+int spawn_process(const struct spawn_req *req, pid_t *pid);
+
+/* waitpid(pid); *status is the raw wait status. With nohang, 0 and *status = -1 while it runs. */
+int spawn_wait(pid_t pid, int nohang, int *status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
