@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { join } from 'node:path';
 
 /** The in-process addon, file half: primitives resolved inside a root (fsops.h). Images are
  * unpacked by the minictl-unpack executable instead. */
@@ -31,7 +31,7 @@ export interface ExitStatus {
   signal: number | null;
 }
 
-let buildDir = path.join(__dirname, '..', 'build', 'Release');
+let buildDir = join(__dirname, '..', 'build', 'Release');
 
 /**
  * Where the built launcher and addon are. A bundled or snapshotted CLI, whose modules no
@@ -47,7 +47,7 @@ function load(): FsAddon & ProcAddon {
     // process.dlopen, not require: a snapshot-started process has no module-local require,
     // and require's path resolution costs more than the dlopen itself.
     const module = { exports: {} as FsAddon & ProcAddon };
-    process.dlopen(module, path.join(buildDir, 'minictl_native.node'));
+    process.dlopen(module, join(buildDir, 'minictl_native.node'));
     addon = module.exports;
   }
   return addon;
@@ -64,10 +64,10 @@ export function procAddon(): ProcAddon {
 
 /** The image unpacker executable (unpack/main.c). */
 export function unpackerPath(): string {
-  return path.join(buildDir, 'minictl-unpack');
+  return join(buildDir, 'minictl-unpack');
 }
 
 /** The launcher executable (launcher/main.c). */
 export function launcherPath(): string {
-  return path.join(buildDir, 'minictl-launcher');
+  return join(buildDir, 'minictl-launcher');
 }

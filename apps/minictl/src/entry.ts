@@ -3,7 +3,7 @@
  * snapshot (dist/minictl.blob): a snapshot-started process finds every module already loaded
  * and the command-line program already built, which is most of a Node CLI's start-up time.
  */
-import * as path from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
 import { seccompFilterHex } from '@minictl/nsproc';
@@ -15,7 +15,7 @@ import './run/run';
 
 /** apps/minictl/dist → native/build/Release in the repository layout. */
 function nativeBuildFrom(distDir: string): string {
-  return path.resolve(distDir, '..', '..', '..', 'native', 'build', 'Release');
+  return resolve(distDir, '..', '..', '..', 'native', 'build', 'Release');
 }
 
 /**
@@ -35,10 +35,10 @@ if (startupSnapshot.isBuildingSnapshot()) {
     // Paths baked in at build time would be wrong for a moved tree: use the blob's location.
     const given = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);
     // bin/minictl passes bin/../dist/minictl.blob, possibly relative: children may run elsewhere.
-    const blob = given && path.resolve(given);
-    const dist = path.dirname(blob ?? __filename);
+    const blob = given && resolve(given);
+    const dist = dirname(blob ?? __filename);
     useNativeBuild(nativeBuildFrom(dist));
-    setSelfCommand(blob ? [process.execPath, `--snapshot-blob=${blob}`, '--'] : [process.execPath, path.join(dist, 'minictl.js')]);
+    setSelfCommand(blob ? [process.execPath, `--snapshot-blob=${blob}`, '--'] : [process.execPath, join(dist, 'minictl.js')]);
     void main([process.argv[0], 'minictl', ...process.argv.slice(1)], program).then(exit);
   });
 } else {

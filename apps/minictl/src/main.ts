@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { registerDoctor } from './doctor/command';
 import { registerImages } from './images/command';
@@ -59,7 +59,7 @@ function logError(program: Command, message: string): void {
   const time = new Date().toISOString();
   const line = logFormat === 'json' ? JSON.stringify({ level: 'error', msg: message, time }) : `${time} error: ${message}`;
   try {
-    fs.appendFileSync(log, `${line}\n`);
+    appendFileSync(log, `${line}\n`);
   } catch {
     // the message is on stderr already
   }

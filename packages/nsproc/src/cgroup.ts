@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { accessSync, constants, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export type Controller = 'memory' | 'pids';
 
@@ -17,7 +17,7 @@ const realHost: CgroupHost = {
   selfCgroup: '',
   writable: (p) => {
     try {
-      fs.accessSync(p, fs.constants.W_OK);
+      accessSync(p, constants.W_OK);
       return true;
     } catch {
       return false;
@@ -25,7 +25,7 @@ const realHost: CgroupHost = {
   },
   read: (p) => {
     try {
-      return fs.readFileSync(p, 'utf8');
+      return readFileSync(p, 'utf8');
     } catch {
       return undefined;
     }
@@ -49,7 +49,7 @@ export function delegatedCgroup(needed: readonly Controller[], host: CgroupHost 
   if (!mount) return { reason: 'there is no cgroup v2 hierarchy on this host (cgroup v1 only)' };
   // Controllers the hierarchy lacks altogether (a hybrid layout keeps them in v1): no
   // delegation can help, so say that first.
-  const available = (host.read(path.join(mount, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
+  const available = (host.read(join(mount, 'cgroup.controllers')) ?? '').trim().split(/\s+/);
   const absent = needed.filter((c) => !available.includes(c));
   if (absent.length)
     return {
@@ -57,10 +57,10 @@ export function delegatedCgroup(needed: readonly Controller[], host: CgroupHost 
     };
   const own = /^0::(.*)$/m.exec(host.selfCgroup)?.[1];
   if (own === undefined) return { reason: 'this process is in no cgroup v2 group' };
-  const parent = path.join(mount, path.dirname(own));
-  if (!host.writable(parent) || !host.writable(path.join(parent, 'cgroup.procs')))
+  const parent = join(mount, dirname(own));
+  if (!host.writable(parent) || !host.writable(join(parent, 'cgroup.procs')))
     return { reason: `${parent} is not delegated to you (systemd does it for user sessions: run from a login session, or "systemd-run --user --scope -p Delegate=yes")` };
-  const enabled = (host.read(path.join(parent, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
+  const enabled = (host.read(join(parent, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/);
   const missing = needed.filter((c) => !enabled.includes(c));
   if (missing.length)
     return { reason: `the ${missing.join(' and ')} controller${missing.length > 1 ? 's are' : ' is'} not enabled for ${parent} (cgroup.subtree_control)` };
@@ -69,19 +69,19 @@ export function delegatedCgroup(needed: readonly Controller[], host: CgroupHost 
 
 /** Put pid into a new cgroup under parent with these limits; returns its removal. */
 export function placeInCgroup(parent: string, name: string, pid: number, limits: { memory?: number; pids?: number }): () => void {
-  const dir = path.join(parent, name);
-  fs.mkdirSync(dir);
+  const dir = join(parent, name);
+  mkdirSync(dir);
   const remove = () => {
     try {
-      fs.rmdirSync(dir);
+      rmdirSync(dir);
     } catch {
       // still populated by a straggler: the kernel empties it when the last one exits
     }
   };
   try {
-    if (limits.memory !== undefined) fs.writeFileSync(path.join(dir, 'memory.max'), String(limits.memory));
-    if (limits.pids !== undefined) fs.writeFileSync(path.join(dir, 'pids.max'), String(limits.pids));
-    fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    if (limits.memory !== undefined) writeFileSync(join(dir, 'memory.max'), String(limits.memory));
+    if (limits.pids !== undefined) writeFileSync(join(dir, 'pids.max'), String(limits.pids));
+    writeFileSync(join(dir, 'cgroup.procs'), String(pid));
   } catch (e) {
     remove();
     throw e;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Publish {
   host: number;
@@ -14,10 +14,10 @@ export const PASTA_DNS = '169.254.1.1';
 
 /** pasta's path, or why user-mode networking cannot work here, with the remedy. */
 export function pastaStatus(pathEnv = process.env.PATH ?? '', tun = '/dev/net/tun'): { path: string } | { reason: string } {
-  const found = pathEnv.split(':').map((d) => path.join(d, 'pasta')).find((p) => fs.existsSync(p));
+  const found = pathEnv.split(':').map((d) => join(d, 'pasta')).find((p) => existsSync(p));
   if (!found) return { reason: 'pasta not found: install the "passt" package (apt-get install passt)' };
   try {
-    fs.accessSync(tun, fs.constants.R_OK | fs.constants.W_OK);
+    accessSync(tun, constants.R_OK | constants.W_OK);
   } catch {
     return { reason: `${tun} is not usable by you: make it mode 0666 ("sudo chmod 0666 ${tun}"), as most distributions do` };
   }
@@ -30,8 +30,8 @@ export function pastaStatus(pathEnv = process.env.PATH ?? '', tun = '/dev/net/tu
  * which the launcher stops when the container ends (even if minictl itself is killed).
  */
 export async function startPasta(pasta: string, pid: number, publish: readonly Publish[]): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minictl-pasta-'));
-  const pidFile = path.join(dir, 'pid');
+  const dir = mkdtempSync(join(tmpdir(), 'minictl-pasta-'));
+  const pidFile = join(dir, 'pid');
   const ports = (proto: 'tcp' | 'udp') => {
     const list = publish.filter((p) => p.proto === proto).map((p) => `${p.host}:${p.container}`);
     return list.length ? list.join(',') : 'none';
@@ -51,8 +51,8 @@ export async function startPasta(pasta: string, pid: number, publish: readonly P
         reject(Object.assign(new Error(`pasta: ${line}`), { step: 'start pasta' }));
       }),
     );
-    return Number(fs.readFileSync(pidFile, 'utf8').trim());
+    return Number(readFileSync(pidFile, 'utf8').trim());
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

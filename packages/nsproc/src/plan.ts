@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { statSync } from 'node:fs';
 import { CLONE, Op, RLIMIT, type Step } from '@minictl/native';
 import { mountSteps, PRIVATE_ROOT as privateRoot, type Volume } from '@minictl/rootfs';
 import { actionSteps } from './actions';
@@ -29,7 +29,7 @@ export function cloneFlags(spec: ContainerSpec): number {
 
 /** Compile a validated spec into the launcher's ordered list of primitive steps. */
 export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
-  const isDir = ctx.isDirectory ?? ((p: string) => fs.statSync(p).isDirectory());
+  const isDir = ctx.isDirectory ?? ((p: string) => statSync(p).isDirectory());
   // created here, as opposed to joined by path
   const has = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t && n.path === undefined);
   const joined = (t: NamespaceType) => spec.linux.namespaces.some((n) => n.type === t && n.path !== undefined);

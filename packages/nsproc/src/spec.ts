@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { isAbsolute, posix } from 'node:path';
 import type { RootMode } from '@minictl/rootfs';
 import { RLIMIT } from '@minictl/native';
 import type { SeccompProfile } from '@minictl/seccomp';
@@ -110,10 +110,10 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
   const p = spec.process;
   if (!Array.isArray(p.args) || p.args.length === 0 || p.args[0] === '')
     throw new SpecError('process.args must name a command', 'process.args');
-  if (!path.posix.isAbsolute(p.cwd)) throw new SpecError(`process.cwd must be absolute, got ${JSON.stringify(p.cwd)}`, 'process.cwd');
+  if (!posix.isAbsolute(p.cwd)) throw new SpecError(`process.cwd must be absolute, got ${JSON.stringify(p.cwd)}`, 'process.cwd');
   for (const e of p.env)
     if (!/^[^=\s]+=/.test(e)) throw new SpecError(`process.env entry ${JSON.stringify(e)} is not KEY=VALUE`, 'process.env');
-  if (!path.isAbsolute(spec.root.path)) throw new SpecError('root.path must be absolute', 'root.path');
+  if (!isAbsolute(spec.root.path)) throw new SpecError('root.path must be absolute', 'root.path');
   if (spec.hostname !== undefined && (spec.hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(spec.hostname)))
     throw new SpecError(`hostname ${JSON.stringify(spec.hostname)} is not a valid host name (letters, digits, '-' and '.', at most 64)`, 'hostname');
   const binds = spec.mounts.filter((m) => m.type === 'bind').length;
@@ -124,11 +124,11 @@ export function validateSpec(spec: ContainerSpec): ContainerSpec {
       throw new SpecError(`${r.type}: the soft limit ${r.soft} is above the hard limit ${r.hard}`, 'process.rlimits');
   }
   for (const [i, m] of spec.mounts.entries()) {
-    if (!path.posix.isAbsolute(m.destination) || m.destination.split('/').includes('..'))
+    if (!posix.isAbsolute(m.destination) || m.destination.split('/').includes('..'))
       throw new SpecError(`mounts[${i}].destination must be an absolute path without "..", got ${JSON.stringify(m.destination)}`, `mounts[${i}].destination`);
-    if (path.posix.normalize(m.destination) === '/')
+    if (posix.normalize(m.destination) === '/')
       throw new SpecError(`mounts[${i}].destination cannot be the container's root`, `mounts[${i}].destination`);
-    if (m.type === 'bind' && !path.isAbsolute(m.source)) throw new SpecError(`mounts[${i}].source must be absolute`, `mounts[${i}].source`);
+    if (m.type === 'bind' && !isAbsolute(m.source)) throw new SpecError(`mounts[${i}].source must be absolute`, `mounts[${i}].source`);
   }
   const types = spec.linux.namespaces.map((n) => n.type);
   for (const t of types) if (!NAMESPACES.includes(t)) throw new SpecError(`unknown namespace type ${JSON.stringify(t)}`, 'linux.namespaces');

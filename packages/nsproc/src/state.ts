@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parseProfile, profileToJson } from '@minictl/seccomp';
 import type { ContainerSpec } from './spec';
 
@@ -27,25 +27,25 @@ export type Status = 'created' | 'running' | 'stopped';
 
 /** Where container state lives: --root, $XDG_RUNTIME_DIR/minictl, or a private /tmp directory. */
 export function stateRoot(given?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (given) return path.resolve(given);
-  if (env.XDG_RUNTIME_DIR && path.isAbsolute(env.XDG_RUNTIME_DIR)) return path.join(env.XDG_RUNTIME_DIR, 'minictl');
-  return path.join(os.tmpdir(), `minictl-${process.getuid!()}`);
+  if (given) return resolve(given);
+  if (env.XDG_RUNTIME_DIR && isAbsolute(env.XDG_RUNTIME_DIR)) return join(env.XDG_RUNTIME_DIR, 'minictl');
+  return join(tmpdir(), `minictl-${process.getuid!()}`);
 }
 
 export class StateStore {
   constructor(readonly root: string) {}
 
   dir(id: string): string {
-    return path.join(this.root, id);
+    return join(this.root, id);
   }
   logFile(id: string): string {
-    return path.join(this.dir(id), 'log');
+    return join(this.dir(id), 'log');
   }
   exitFile(id: string): string {
-    return path.join(this.dir(id), 'exit');
+    return join(this.dir(id), 'exit');
   }
   startFifo(id: string): string {
-    return path.join(this.dir(id), 'start');
+    return join(this.dir(id), 'start');
   }
 
   /**
@@ -54,17 +54,17 @@ export class StateStore {
    * Returns false if either is taken.
    */
   reserve(id: string, name = id): boolean {
-    fs.mkdirSync(path.join(this.root, '.names'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.root, '.names'), { recursive: true, mode: 0o700 });
     try {
-      fs.mkdirSync(this.dir(id), { mode: 0o700 });
+      mkdirSync(this.dir(id), { mode: 0o700 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e;
     }
     try {
-      fs.writeFileSync(this.nameFile(name), id, { flag: 'wx', mode: 0o600 });
+      writeFileSync(this.nameFile(name), id, { flag: 'wx', mode: 0o600 });
     } catch (e) {
-      fs.rmSync(this.dir(id), { recursive: true, force: true });
+      rmSync(this.dir(id), { recursive: true, force: true });
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e;
     }
@@ -72,35 +72,35 @@ export class StateStore {
   }
 
   private nameFile(name: string): string {
-    return path.join(this.root, '.names', name);
+    return join(this.root, '.names', name);
   }
 
   save(record: ContainerRecord): void {
-    const file = path.join(this.dir(record.id), 'state.json');
+    const file = join(this.dir(record.id), 'state.json');
     // 64-bit seccomp arguments and rlimits do not survive JSON as numbers: the profile is kept
     // in its own exact text, limits as decimal strings.
     const { seccomp, ...linux } = record.spec.linux;
     const stored = { ...record, spec: { ...record.spec, linux }, seccomp: seccomp && profileToJson(seccomp) };
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(stored, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-    fs.renameSync(`${file}.tmp`, file);
+    writeFileSync(`${file}.tmp`, JSON.stringify(stored, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    renameSync(`${file}.tmp`, file);
   }
 
   load(id: string): ContainerRecord | undefined {
     let stored: ContainerRecord & { seccomp?: string };
     try {
-      stored = JSON.parse(fs.readFileSync(path.join(this.dir(id), 'state.json'), 'utf8'));
+      stored = JSON.parse(readFileSync(join(this.dir(id), 'state.json'), 'utf8'));
     } catch {
       return undefined;
     }
     const { seccomp, ...record } = stored;
-    if (seccomp) record.spec.linux.seccomp = parseProfile(seccomp, path.join(this.dir(id), 'state.json'));
+    if (seccomp) record.spec.linux.seccomp = parseProfile(seccomp, join(this.dir(id), 'state.json'));
     return record;
   }
 
   all(): ContainerRecord[] {
     let ids: string[] = [];
     try {
-      ids = fs.readdirSync(this.root).filter((d) => !d.startsWith('.'));
+      ids = readdirSync(this.root).filter((d) => !d.startsWith('.'));
     } catch {
       return [];
     }
@@ -115,11 +115,11 @@ export class StateStore {
 
   /** Forget a container: its state directory and its name (given, or from its state). */
   remove(id: string, name = this.load(id)?.name): void {
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    rmSync(this.dir(id), { recursive: true, force: true });
     for (const n of new Set([name, id])) {
       if (n === undefined) continue;
       try {
-        if (fs.readFileSync(this.nameFile(n), 'utf8') === id) fs.rmSync(this.nameFile(n));
+        if (readFileSync(this.nameFile(n), 'utf8') === id) rmSync(this.nameFile(n));
       } catch {
         // no such name
       }
@@ -129,7 +129,7 @@ export class StateStore {
   /** The exit status the launcher recorded, if the container has ended. */
   exitStatus(id: string): number | undefined {
     try {
-      return Number(fs.readFileSync(this.exitFile(id), 'utf8').trim());
+      return Number(readFileSync(this.exitFile(id), 'utf8').trim());
     } catch {
       return undefined;
     }
@@ -138,7 +138,7 @@ export class StateStore {
   /** created until `start`, running while its init lives, stopped after (or after a reboot). */
   status(r: ContainerRecord): Status {
     if (this.exitStatus(r.id) !== undefined || !alive(r)) return 'stopped';
-    return fs.existsSync(this.startFifo(r.id)) ? 'created' : 'running';
+    return existsSync(this.startFifo(r.id)) ? 'created' : 'running';
   }
 }
 
@@ -148,7 +148,7 @@ function onlyOne<T>(list: T[]): T | undefined {
 
 export function bootId(): string {
   try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     return '';
   }
@@ -160,7 +160,7 @@ export function bootId(): string {
  */
 export function startTime(pid: number): string | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { Stats, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { resolveDockerSave } from './docker-save';
 import { ImageError } from './errors';
 import type { ImageDefaults } from './image-config';
@@ -55,7 +55,7 @@ interface IndexEntry {
  * an interrupted import never leaves a half image behind.
  */
 export async function importImage(file: string, store: Store, opts: ImportOptions = {}): Promise<Image> {
-  const abs = path.resolve(file);
+  const abs = resolve(file);
   const st = statSource(abs, file);
   const want = opts.platform ?? hostPlatform();
   const known = st.isFile() ? readIndex(store)[abs] : undefined;
@@ -63,18 +63,18 @@ export async function importImage(file: string, store: Store, opts: ImportOption
     const cached = cachedImage(store, known.digest, opts.mappingKey);
     if (cached) return cached;
   }
-  fs.mkdirSync(store.images, { recursive: true, mode: 0o700 });
-  fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
+  mkdirSync(store.images, { recursive: true, mode: 0o700 });
+  mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
   removeStaleTemps(store);
-  const tmp = fs.mkdtempSync(path.join(store.images, `.tmp-${process.pid}-`));
-  const rootfs = path.join(tmp, 'rootfs');
+  const tmp = mkdtempSync(join(store.images, `.tmp-${process.pid}-`));
+  const rootfs = join(tmp, 'rootfs');
   const owners = opts.runner !== undefined;
   const progress = (phase: ImportProgress['phase'], total: number) =>
     opts.onProgress && ((p: UnpackProgress) => opts.onProgress!({ ...p, phase, total }));
   try {
     // Made here, so that the caller owns the tree's top and can move it into place, whatever
     // ids the unpacker runs under.
-    fs.mkdirSync(rootfs, { mode: 0o755 });
+    mkdirSync(rootfs, { mode: 0o755 });
     let record: ImageRecord;
     let result: UnpackResult;
     if (st.isDirectory()) {
@@ -84,8 +84,8 @@ export async function importImage(file: string, store: Store, opts: ImportOption
       result = await unpackLayers(image, abs, rootfs, tmp, owners, opts, progress);
       record = recordOf(image, result, abs);
     } else {
-      const staging = path.join(tmp, 'staging');
-      fs.mkdirSync(staging, { mode: 0o700 });
+      const staging = join(tmp, 'staging');
+      mkdirSync(staging, { mode: 0o700 });
       result = await unpack({ root: rootfs, owners, archive: { file: abs, staging } }, tmp, {
         runner: opts.runner,
         onProgress: progress('archive', st.size),
@@ -110,16 +110,16 @@ export async function importImage(file: string, store: Store, opts: ImportOption
     if (st.isFile()) recordIndex(store, abs, st, record.id, record.format === 'rootfs' ? undefined : formatPlatform(want));
     return image;
   } catch (e) {
-    if (fs.existsSync(rootfs)) await (opts.remover ?? removeHere)(rootfs);
+    if (existsSync(rootfs)) await (opts.remover ?? removeHere)(rootfs);
     removeTree(tmp);
     throw e;
   }
 }
 
-function statSource(abs: string, given: string): fs.Stats {
-  let st: fs.Stats;
+function statSource(abs: string, given: string): Stats {
+  let st: Stats;
   try {
-    st = fs.statSync(abs);
+    st = statSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // A name that is neither imported nor a file: say both, names first.
@@ -127,7 +127,7 @@ function statSource(abs: string, given: string): fs.Stats {
       throw new ImageError(`no image ${given} (see minictl images) and no file of that name`, 'open', code);
     throw new ImageError(`cannot read image ${abs}: ${code === 'ENOENT' ? 'no such file' : code}`, 'open', code);
   }
-  if (st.isDirectory() && !fs.existsSync(path.join(abs, 'oci-layout')) && !fs.existsSync(path.join(abs, 'manifest.json')))
+  if (st.isDirectory() && !existsSync(join(abs, 'oci-layout')) && !existsSync(join(abs, 'manifest.json')))
     throw new ImageError(`${abs} is a directory: use --rootfs ${abs} to run an unpacked tree`, 'open');
   if (st.isFile() && st.size === 0) throw new ImageError(`${abs} is empty: not an image archive`, 'open');
   return st;
@@ -157,7 +157,7 @@ async function unpackLayers(
 ): Promise<UnpackResult> {
   if (image.layers.length === 0) throw new ImageError('the image has no layers', 'layout');
   // docker-save manifests carry no layer sizes: the staged files have them.
-  const total = image.layers.reduce((n, l) => n + (l.size ?? fileSize(path.join(blobs, l.path))), 0);
+  const total = image.layers.reduce((n, l) => n + (l.size ?? fileSize(join(blobs, l.path))), 0);
   const result = await unpack(
     { root: rootfs, owners, layers: { blobs, paths: image.layers.map((l) => l.path), diffIds: image.layers.some((l) => l.diffId) } },
     work,
@@ -199,27 +199,27 @@ function warnAbout(r: UnpackResult, warn?: (line: string) => void): void {
 }
 
 function treePath(store: Store, id: string, mappingKey?: string): string {
-  return path.join(store.images, id, mappingKey ? `rootfs-${mappingKey}` : 'rootfs');
+  return join(store.images, id, mappingKey ? `rootfs-${mappingKey}` : 'rootfs');
 }
 
 function cachedImage(store: Store, id: string, mappingKey?: string): Image | undefined {
   const rootfs = treePath(store, id, mappingKey);
   const record = readRecord(store, id);
-  if (!record || !fs.existsSync(rootfs)) return undefined;
+  if (!record || !existsSync(rootfs)) return undefined;
   return { digest: id, rootfs, defaults: record.defaults };
 }
 
 /** Move the tree into place beside its record. */
 async function commit(store: Store, tmp: string, record: ImageRecord, opts: ImportOptions): Promise<Image> {
   const rootfs = treePath(store, record.id, opts.mappingKey);
-  fs.mkdirSync(path.dirname(rootfs), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(rootfs), { recursive: true, mode: 0o700 });
   if (!readRecord(store, record.id)) writeJsonAtomic(recordPath(store, record.id), record);
   try {
-    fs.renameSync(path.join(tmp, 'rootfs'), rootfs);
+    renameSync(join(tmp, 'rootfs'), rootfs);
   } catch (e) {
     // Another import of the same image finished first: theirs is as good as ours.
     if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
-    await (opts.remover ?? removeHere)(path.join(tmp, 'rootfs'));
+    await (opts.remover ?? removeHere)(join(tmp, 'rootfs'));
   }
   removeTree(tmp);
   return { digest: record.id, rootfs, defaults: readRecord(store, record.id)?.defaults ?? record.defaults };
@@ -229,13 +229,13 @@ async function removeHere(dir: string): Promise<void> {
   removeTree(dir);
 }
 
-function sameFile(a: IndexEntry, st: fs.Stats): boolean {
+function sameFile(a: IndexEntry, st: Stats): boolean {
   return a.dev === st.dev && a.ino === st.ino && a.size === st.size && a.mtimeMs === st.mtimeMs;
 }
 
 export function readIndex(store: Store): Record<string, IndexEntry> {
   try {
-    return JSON.parse(fs.readFileSync(store.index, 'utf8')) as Record<string, IndexEntry>;
+    return JSON.parse(readFileSync(store.index, 'utf8')) as Record<string, IndexEntry>;
   } catch {
     return {};
   }
@@ -245,7 +245,7 @@ export function writeIndex(store: Store, index: Record<string, IndexEntry>): voi
   writeJsonAtomic(store.index, index);
 }
 
-function recordIndex(store: Store, abs: string, st: fs.Stats, digest: string, platform?: string): void {
+function recordIndex(store: Store, abs: string, st: Stats, digest: string, platform?: string): void {
   const index = readIndex(store);
   index[abs] = { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, digest, ...(platform ? { platform } : {}) };
   writeIndex(store, index);
@@ -253,14 +253,13 @@ function recordIndex(store: Store, abs: string, st: fs.Stats, digest: string, pl
 
 /** Temporary trees of imports whose process is gone (killed mid-import). */
 export function staleTemps(store: Store): string[] {
-  if (!fs.existsSync(store.images)) return [];
-  return fs
-    .readdirSync(store.images)
+  if (!existsSync(store.images)) return [];
+  return readdirSync(store.images)
     .filter((name) => {
       const m = /^\.tmp-(\d+)-/.exec(name);
       return m && !alive(Number(m[1]));
     })
-    .map((name) => path.join(store.images, name));
+    .map((name) => join(store.images, name));
 }
 
 function removeStaleTemps(store: Store): void {
@@ -285,18 +284,18 @@ function alive(pid: number): boolean {
 /** rm -rf that also copes with directories unpacked read-only. */
 export function removeTree(dir: string): void {
   try {
-    fs.rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   } catch (e) {
     if (!isCode(e, 'EACCES', 'EPERM')) throw e;
     makeWritable(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 function makeWritable(dir: string): void {
-  fs.chmodSync(dir, 0o700);
-  for (const d of fs.readdirSync(dir, { withFileTypes: true }))
-    if (d.isDirectory()) makeWritable(path.join(dir, d.name));
+  chmodSync(dir, 0o700);
+  for (const d of readdirSync(dir, { withFileTypes: true }))
+    if (d.isDirectory()) makeWritable(join(dir, d.name));
 }
 
 function isCode(e: unknown, ...codes: string[]): boolean {
@@ -305,7 +304,7 @@ function isCode(e: unknown, ...codes: string[]): boolean {
 
 function fileSize(file: string): number {
   try {
-    return fs.statSync(file).size;
+    return statSync(file).size;
   } catch {
     return 0;
   }

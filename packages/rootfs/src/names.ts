@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { ImageError } from './errors';
 import { writeJsonAtomic } from './records';
 import type { Store } from './store';
@@ -32,7 +32,7 @@ export function looksLikeName(ref: string): boolean {
 /** name:tag -> image id, kept in $XDG_DATA_HOME/minictl/names.json. */
 export function readNames(store: Store): Record<string, string> {
   try {
-    const v = JSON.parse(fs.readFileSync(store.names, 'utf8')) as unknown;
+    const v = JSON.parse(readFileSync(store.names, 'utf8')) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, string>) : {};
   } catch {
     return {};
@@ -40,7 +40,7 @@ export function readNames(store: Store): Record<string, string> {
 }
 
 export function writeNames(store: Store, names: Record<string, string>): void {
-  fs.mkdirSync(store.root, { recursive: true, mode: 0o700 });
+  mkdirSync(store.root, { recursive: true, mode: 0o700 });
   writeJsonAtomic(store.names, Object.fromEntries(Object.entries(names).sort(([a], [b]) => a.localeCompare(b))));
 }
 

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ImageDefaults } from './image-config';
 import type { Store } from './store';
 
@@ -19,12 +19,12 @@ export interface ImageRecord {
 }
 
 export function recordPath(store: Store, id: string): string {
-  return path.join(store.images, id, 'config.json');
+  return join(store.images, id, 'config.json');
 }
 
 export function readRecord(store: Store, id: string): ImageRecord | undefined {
   try {
-    return JSON.parse(fs.readFileSync(recordPath(store, id), 'utf8')) as ImageRecord;
+    return JSON.parse(readFileSync(recordPath(store, id), 'utf8')) as ImageRecord;
   } catch {
     return undefined;
   }
@@ -33,13 +33,13 @@ export function readRecord(store: Store, id: string): ImageRecord | undefined {
 /** Written atomically: a reader sees the old record or the new one. */
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /** Every cached image with a record, oldest import first. */
 export function listRecords(store: Store): ImageRecord[] {
-  const ids = fs.existsSync(store.images) ? fs.readdirSync(store.images).filter((n) => /^[0-9a-f]{64}$/.test(n)) : [];
+  const ids = existsSync(store.images) ? readdirSync(store.images).filter((n) => /^[0-9a-f]{64}$/.test(n)) : [];
   return ids
     .map((id) => readRecord(store, id))
     .filter((r): r is ImageRecord => r !== undefined)
@@ -48,6 +48,6 @@ export function listRecords(store: Store): ImageRecord[] {
 
 /** The unpacked trees of an image: rootfs (the caller's ids) and rootfs-<mapping> (a range). */
 export function treesOf(store: Store, id: string): string[] {
-  const dir = path.join(store.images, id);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^rootfs(-[0-9a-f]+)?$/.test(n)).map((n) => path.join(dir, n)) : [];
+  const dir = join(store.images, id);
+  return existsSync(dir) ? readdirSync(dir).filter((n) => /^rootfs(-[0-9a-f]+)?$/.test(n)).map((n) => join(dir, n)) : [];
 }

@@ -1,5 +1,5 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 
 /** Where minictl keeps its images and where per-run state lives (DESIGN.md §5). */
 export interface Store {
@@ -16,15 +16,15 @@ export interface Store {
 }
 
 export function storeFor(env: NodeJS.ProcessEnv = process.env): Store {
-  const data = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME)
+  const data = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME)
     ? env.XDG_DATA_HOME
-    : path.join(env.HOME || os.homedir(), '.local', 'share');
-  const root = path.join(data, 'minictl');
+    : join(env.HOME || homedir(), '.local', 'share');
+  const root = join(data, 'minictl');
   return {
     root,
-    images: path.join(root, 'images'),
-    mnt: path.join(root, 'mnt'),
-    index: path.join(root, 'index.json'),
-    names: path.join(root, 'names.json'),
+    images: join(root, 'images'),
+    mnt: join(root, 'mnt'),
+    index: join(root, 'index.json'),
+    names: join(root, 'names.json'),
   };
 }

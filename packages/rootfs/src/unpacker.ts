@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { unpackerPath } from '@minictl/native';
 import { ImageError } from './errors';
 
@@ -62,8 +62,8 @@ export async function unpack(
   work: string,
   opts: { runner?: UnpackRunner; onProgress?: (p: UnpackProgress) => void } = {},
 ): Promise<UnpackResult> {
-  const result = path.join(work, 'result.json');
-  const progress = path.join(work, 'progress');
+  const result = join(work, 'result.json');
+  const progress = join(work, 'progress');
   const argv = [unpackerPath(), '--root', job.root, '--result', result, '--progress', progress];
   if (job.owners) argv.push('--owners');
   if (job.archive) argv.push('--archive', job.archive.file, '--staging', job.archive.staging);
@@ -72,7 +72,7 @@ export async function unpack(
     if (job.layers.diffIds) argv.push('--diff-ids');
     for (const p of job.layers.paths) argv.push('--layer', p);
   }
-  fs.rmSync(result, { force: true });
+  rmSync(result, { force: true });
   const timer = opts.onProgress && setInterval(() => report(progress, opts.onProgress!), 100);
   let status: number;
   try {
@@ -82,7 +82,7 @@ export async function unpack(
   }
   let out: UnpackResult & { error?: { message: string; step: string; errno?: string } };
   try {
-    out = JSON.parse(fs.readFileSync(result, 'utf8'));
+    out = JSON.parse(readFileSync(result, 'utf8'));
   } catch {
     throw new ImageError(`unpacking failed (exit status ${status}) before it could report why`, 'extract');
   }
@@ -94,7 +94,7 @@ export async function unpack(
 function report(file: string, onProgress: (p: UnpackProgress) => void): void {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return;
   }

@@ -3,9 +3,9 @@
  * active test starts a throw-away container through the launcher, exactly as `minictl run`
  * would create its namespaces and overlay, and reports the first step the kernel refused.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { release, tmpdir, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
 import { findHelper, readSubIds, type SubIdOwner } from '@minictl/idmap';
 import { CLONE, launcherPath, MS, Op, type Step } from '@minictl/native';
 import { launch, LaunchError, type ContainerSpec } from '@minictl/nsproc';
@@ -18,9 +18,9 @@ export async function gatherFacts(): Promise<HostFacts> {
   const gid = process.getgid!();
   const name = userName(uid);
   const owner: SubIdOwner = { name, id: uid };
-  const marker = path.join(storeFor().root, 'no-overlay');
+  const marker = join(storeFor().root, 'no-overlay');
   return {
-    kernel: os.release(),
+    kernel: release(),
     user: { name, uid, hostRoot: isHostRoot(uid) },
     sysctl: readUsernsSysctls(readSysctl),
     launcher: launcherPath(),
@@ -29,7 +29,7 @@ export async function gatherFacts(): Promise<HostFacts> {
     subgid: subIds('gid', owner),
     freeSubId: freeSubId(['/etc/subuid', '/etc/subgid']),
     probe: await probeNamespaces(uid, gid),
-    noOverlayMarker: fs.existsSync(marker) ? marker : undefined,
+    noOverlayMarker: existsSync(marker) ? marker : undefined,
     tun: tunFacts(),
     cgroup: cgroupFacts(),
   };
@@ -37,7 +37,7 @@ export async function gatherFacts(): Promise<HostFacts> {
 
 function userName(uid: number): string {
   try {
-    return os.userInfo().username;
+    return userInfo().username;
   } catch {
     // No passwd entry (a container started with an arbitrary uid).
     return process.env.USER || String(uid);
@@ -48,7 +48,7 @@ function userName(uid: number): string {
 function isHostRoot(uid: number): boolean {
   if (uid !== 0) return false;
   try {
-    return /^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'));
+    return /^\s*0\s+0\s+4294967295\s*$/.test(readFileSync('/proc/self/uid_map', 'utf8'));
   } catch {
     return true;
   }
@@ -63,7 +63,7 @@ function subIds(kind: 'uid' | 'gid', owner: SubIdOwner): SubIdFacts {
 }
 
 /** Where a new range can start without overlapping anyone's: after the last granted id. */
-export function freeSubId(files: string[], read = (f: string) => fs.readFileSync(f, 'utf8')): number {
+export function freeSubId(files: string[], read = (f: string) => readFileSync(f, 'utf8')): number {
   let next = 100000;
   for (const file of files) {
     let text = '';
@@ -81,11 +81,11 @@ export function freeSubId(files: string[], read = (f: string) => fs.readFileSync
 }
 
 function tunFacts(file = '/dev/net/tun'): TunFacts {
-  const st = fs.statSync(file, { throwIfNoEntry: false });
+  const st = statSync(file, { throwIfNoEntry: false });
   if (!st) return { exists: false, charDevice: false, accessible: false };
   let accessible = true;
   try {
-    fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+    accessSync(file, constants.R_OK | constants.W_OK);
   } catch {
     accessible = false;
   }
@@ -132,25 +132,25 @@ export function cgroupFactsFrom(
   if (!own) return facts;
   let rel = own.slice(3).replace(/ \(deleted\)$/, '');
   if (v2.root !== '/' && (rel === v2.root || rel.startsWith(`${v2.root}/`))) rel = rel.slice(v2.root.length) || '/';
-  const dir = path.posix.join(v2.mountPoint, rel).replace(/(.)\/+$/, '$1');
+  const dir = posix.join(v2.mountPoint, rel).replace(/(.)\/+$/, '$1');
   facts.dir = dir;
   facts.writable = access(dir);
-  facts.subtreeControlWritable = access(path.posix.join(dir, 'cgroup.subtree_control'));
-  facts.controllers = (read(path.posix.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean);
+  facts.subtreeControlWritable = access(posix.join(dir, 'cgroup.subtree_control'));
+  facts.controllers = (read(posix.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean);
   return facts;
 }
 
 function cgroupFacts(): CgroupFacts {
   const read = (p: string) => {
     try {
-      return fs.readFileSync(p, 'utf8');
+      return readFileSync(p, 'utf8');
     } catch {
       return undefined;
     }
   };
   const access = (p: string) => {
     try {
-      fs.accessSync(p, fs.constants.W_OK);
+      accessSync(p, constants.W_OK);
       return true;
     } catch {
       return false;
@@ -230,10 +230,10 @@ export function classifyLaunchError(e: LaunchError, steps: readonly (Step & { st
 export async function probeNamespaces(uid: number, gid: number): Promise<NamespaceProbe> {
   let dir: string;
   try {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minictl-doctor-'));
+    dir = mkdtempSync(join(tmpdir(), 'minictl-doctor-'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { result: 'not-run', reason: `cannot create a directory in ${os.tmpdir()} (${code})`, ...(code ? { errno: code } : {}) };
+    return { result: 'not-run', reason: `cannot create a directory in ${tmpdir()} (${code})`, ...(code ? { errno: code } : {}) };
   }
   const steps = probePlan(dir);
   try {
@@ -247,6 +247,6 @@ export async function probeNamespaces(uid: number, gid: number): Promise<Namespa
     return { result: 'not-run', reason: (e as Error).message };
   } finally {
     // The tmpfs lived in the test's mount namespace only: on the host the directory is empty.
-    fs.rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

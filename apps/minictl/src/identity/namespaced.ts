@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { cpSync } from 'node:fs';
 import { compilePlan, launch, validateSpec } from '@minictl/nsproc';
 import { ImageError, removeTree, type UnpackRunner } from '@minictl/rootfs';
 import { selfCommand } from '../self';
@@ -50,7 +50,7 @@ export interface TreeTools {
 export function treeTools(identity: ResolvedIdentity): TreeTools {
   if (!identity.useIdHelpers) {
     return {
-      copier: async (src, dest) => fs.cpSync(src, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true }),
+      copier: async (src, dest) => cpSync(src, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true }),
       remover: async (dir) => removeTree(dir),
     };
   }

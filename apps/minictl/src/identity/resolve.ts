@@ -1,4 +1,4 @@
-import * as os from 'node:os';
+import { userInfo } from 'node:os';
 import {
   checkGranted,
   findHelper,
@@ -123,7 +123,7 @@ export function currentUser(): Identity {
   const uid = process.getuid!();
   let name = String(uid);
   try {
-    name = os.userInfo().username;
+    name = userInfo().username;
   } catch {
     // no passwd entry: /etc/subuid lines by number still match
   }

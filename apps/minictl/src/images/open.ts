@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   ImageError,
   importImage,
@@ -23,7 +23,7 @@ export interface OpenOptions {
 
 /** Import an archive or OCI layout directory into the cache (or find it there). */
 export async function importFile(file: string, store: Store, trees: TreeTools, opts: OpenOptions): Promise<Image> {
-  const bar = progressBar(path.basename(file), opts.quiet);
+  const bar = progressBar(basename(file), opts.quiet);
   try {
     return await importImage(file, store, {
       warn,
@@ -44,13 +44,13 @@ export async function importFile(file: string, store: Store, trees: TreeTools, o
  * for this one from the file it came from.
  */
 export async function openImage(ref: string, store: Store, trees: TreeTools, opts: OpenOptions): Promise<Image> {
-  if (fs.existsSync(ref)) return importFile(ref, store, trees, opts);
+  if (existsSync(ref)) return importFile(ref, store, trees, opts);
   const id = lookupImage(store, ref, listRecords(store).map((r) => r.id));
   if (!id) return importFile(ref, store, trees, opts); // reports the missing file
   const record = readRecord(store, id)!;
-  const tree = treesOf(store, id).find((t) => path.basename(t) === (trees.mappingKey ? `rootfs-${trees.mappingKey}` : 'rootfs'));
+  const tree = treesOf(store, id).find((t) => basename(t) === (trees.mappingKey ? `rootfs-${trees.mappingKey}` : 'rootfs'));
   if (tree) return { digest: id, rootfs: tree, defaults: record.defaults };
-  if (fs.existsSync(record.source)) return importFile(record.source, store, trees, { ...opts, platform: opts.platform ?? record.platform });
+  if (existsSync(record.source)) return importFile(record.source, store, trees, { ...opts, platform: opts.platform ?? record.platform });
   throw new ImageError(
     `image ${ref} was unpacked for another id mapping and its source ${record.source} is gone: import it again with minictl import FILE ${ref}`,
     'open',

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readIndex, readNames, removeTree, staleTemps, treesOf, writeIndex, writeNames, type Store } from '@minictl/rootfs';
 
 /** Removes a tree; trees under subordinate ids go through a user namespace. */
@@ -10,8 +10,8 @@ export type Remover = (dir: string) => Promise<void>;
  * `ranged` removes trees unpacked under a subordinate-id mapping (rootfs-<key>).
  */
 export async function removeImage(store: Store, id: string, own: Remover, ranged: Remover): Promise<void> {
-  for (const tree of treesOf(store, id)) await (path.basename(tree) === 'rootfs' ? own : ranged)(tree);
-  removeTree(path.join(store.images, id));
+  for (const tree of treesOf(store, id)) await (basename(tree) === 'rootfs' ? own : ranged)(tree);
+  removeTree(join(store.images, id));
   const names = readNames(store);
   const kept = Object.fromEntries(Object.entries(names).filter(([, v]) => v !== id));
   if (Object.keys(kept).length !== Object.keys(names).length) writeNames(store, kept);
@@ -29,7 +29,7 @@ export async function removeStale(store: Store, ranged: Remover): Promise<string
     } catch {
       await ranged(dir);
     }
-    if (!fs.existsSync(dir)) gone.push(dir);
+    if (!existsSync(dir)) gone.push(dir);
   }
   return gone;
 }

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { closeSync, openSync, readSync, rmdirSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { signalContainer, type ContainerRecord, type StateStore } from '@minictl/nsproc';
@@ -126,7 +126,7 @@ export async function remove(store: StateStore, r: ContainerRecord, force: boole
   }
   if (r.cgroup) {
     try {
-      fs.rmdirSync(r.cgroup);
+      rmdirSync(r.cgroup);
     } catch {
       // already gone, or still draining: the kernel frees an empty group's last reference
     }
@@ -155,20 +155,20 @@ function statusText(store: StateStore, r: ContainerRecord, status: string): stri
 function copyFrom(file: string, offset: number): number {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openSync(file, 'r');
   } catch {
     return offset;
   }
   try {
     const buf = Buffer.alloc(1 << 16);
     let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, offset)) > 0) {
-      fs.writeSync(1, buf.subarray(0, n));
+    while ((n = readSync(fd, buf, 0, buf.length, offset)) > 0) {
+      writeSync(1, buf.subarray(0, n));
       offset += n;
     }
     return offset;
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 

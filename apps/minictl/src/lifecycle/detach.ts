@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { bootId, launchDetached, startTime, type ContainerSpec, type LaunchHooks } from '@minictl/nsproc';
 import type { Step } from '@minictl/native';
 import type { StateStore } from '@minictl/nsproc';
@@ -24,7 +24,7 @@ export interface DetachRequest {
  */
 export async function startDetached(req: DetachRequest): Promise<void> {
   const { store, id } = req;
-  const log = fs.openSync(store.logFile(id), 'a', 0o600);
+  const log = openSync(store.logFile(id), 'a', 0o600);
   try {
     const { pid } = await launchDetached(req.spec, req.steps, log, req.hooks);
     store.save({
@@ -45,6 +45,6 @@ export async function startDetached(req: DetachRequest): Promise<void> {
     store.remove(id, req.name);
     throw e;
   } finally {
-    fs.closeSync(log);
+    closeSync(log);
   }
 }

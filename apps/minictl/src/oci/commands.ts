@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fsAddon } from '@minictl/native';
 import { compilePlan, launch, validateSpec, type ContainerSpec } from '@minictl/nsproc';
@@ -22,9 +22,9 @@ export function registerOci(program: Command): void {
     .option('--rootless', 'accepted for compatibility: minictl specs are rootless')
     .option('-b, --bundle <dir>', 'where to write it', '.')
     .action((opts: { bundle: string }) => {
-      const file = path.join(opts.bundle, 'config.json');
-      if (fs.existsSync(file)) throw new UsageError(`${file} exists: remove it first`);
-      fs.writeFileSync(file, `${JSON.stringify(defaultOciConfig(process.getuid!(), process.getgid!()), null, 2)}\n`);
+      const file = join(opts.bundle, 'config.json');
+      if (existsSync(file)) throw new UsageError(`${file} exists: remove it first`);
+      writeFileSync(file, `${JSON.stringify(defaultOciConfig(process.getuid!(), process.getgid!()), null, 2)}\n`);
     });
 
   program
@@ -37,13 +37,13 @@ export function registerOci(program: Command): void {
     .action(async (id: string, opts: { bundle: string; pidFile?: string; consoleSocket?: string }, cmd: Command) => {
       const store = containers(rootOf(cmd));
       checkNameFree(store, id);
-      const bundle = path.resolve(opts.bundle);
+      const bundle = resolve(opts.bundle);
       const { spec, annotations } = translate(bundle);
       if (spec.process.terminal && !opts.consoleSocket)
         throw new UsageError('config.json asks for a terminal (process.terminal): pass --console-socket to receive it, or set it to false');
       if (opts.consoleSocket && !spec.process.terminal)
         throw new UsageError('--console-socket needs process.terminal set to true in config.json');
-      if (opts.consoleSocket) spec.minictl.consoleSocket = path.resolve(opts.consoleSocket);
+      if (opts.consoleSocket) spec.minictl.consoleSocket = resolve(opts.consoleSocket);
       reserveName(store, id, id);
       // From here on, a failure must leave no state behind: the id stays free.
       try {
@@ -62,7 +62,7 @@ export function registerOci(program: Command): void {
       }
       if (opts.pidFile) {
         try {
-          fs.writeFileSync(opts.pidFile, String(store.load(id)!.pid));
+          writeFileSync(opts.pidFile, String(store.load(id)!.pid));
         } catch (e) {
           await remove(store, store.load(id)!, true);
           throw e;
@@ -78,10 +78,10 @@ export function registerOci(program: Command): void {
       const store = containers(rootOf(cmd));
       const r = requireContainer(store, ref);
       if (store.status(r) !== 'created') throw new UsageError(`container ${r.id} is ${store.status(r)}, not created: only a created container can start`);
-      const fd = fs.openSync(store.startFifo(r.id), 'w');
-      fs.writeSync(fd, 's');
-      fs.closeSync(fd);
-      fs.unlinkSync(store.startFifo(r.id));
+      const fd = openSync(store.startFifo(r.id), 'w');
+      writeSync(fd, 's');
+      closeSync(fd);
+      unlinkSync(store.startFifo(r.id));
     });
 
   program
@@ -110,8 +110,8 @@ export function registerOci(program: Command): void {
 
 /** `minictl run --bundle DIR`: create, start, wait, delete, attached to this terminal. */
 export async function runBundle(bundleDir: string): Promise<number> {
-  const { spec } = translate(path.resolve(bundleDir));
-  const plumbing = hostPlumbing(spec, path.basename(path.resolve(bundleDir)));
+  const { spec } = translate(resolve(bundleDir));
+  const plumbing = hostPlumbing(spec, basename(resolve(bundleDir)));
   try {
     return await launch(spec, compilePlan(validateSpec(spec), { scratch: scratch() }), { beforeStart: plumbing.beforeStart });
   } finally {
@@ -127,6 +127,6 @@ function translate(bundle: string): { spec: ContainerSpec; annotations: Record<s
 
 function scratch(): string {
   const { mnt } = storeFor();
-  fs.mkdirSync(mnt, { recursive: true, mode: 0o700 });
+  mkdirSync(mnt, { recursive: true, mode: 0o700 });
   return mnt;
 }

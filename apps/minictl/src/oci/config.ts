@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve as pathResolve } from 'node:path';
 import type { ContainerSpec, MountSpec, NamespaceType } from '@minictl/nsproc';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@minictl/rootfs';
 import { validateProfile } from '@minictl/seccomp';
@@ -39,10 +39,10 @@ export interface Translated {
 
 /** Read BUNDLE/config.json: one line naming the problem if it is not valid JSON. */
 export function readConfig(bundle: string): Json {
-  const file = path.join(bundle, 'config.json');
+  const file = join(bundle, 'config.json');
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code} (minictl spec writes one)`);
   }
@@ -109,7 +109,7 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
       continue;
     }
     if (type === 'bind' || (type === 'none' && (m.options ?? []).some((o: string) => /r?bind/.test(o))))
-      mounts.push({ destination: m.destination, type: 'bind', source: path.resolve(bundle, m.source), options: m.options ?? [] });
+      mounts.push({ destination: m.destination, type: 'bind', source: pathResolve(bundle, m.source), options: m.options ?? [] });
     else if (type === 'tmpfs') mounts.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: m.options ?? [] });
     else unsupported.push(`mounts[${i}] (${type} on ${m.destination})`);
   }
@@ -138,7 +138,7 @@ export function fromOciConfig(c: Json, bundle: string): Translated {
       noNewPrivileges: p.noNewPrivileges === true,
       rlimits: p.rlimits,
     },
-    root: { path: path.resolve(bundle, c.root.path), readonly: c.root.readonly === true },
+    root: { path: pathResolve(bundle, c.root.path), readonly: c.root.readonly === true },
     hostname: c.hostname,
     mounts,
     linux: {

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
 import type { MountSpec } from '@minictl/nsproc';
 
 /** A usage mistake on the command line: exit 125 with this one line. */
@@ -16,11 +16,11 @@ export function parseVolume(text: string, cwd = process.cwd()): MountSpec {
   const opt = parts.length === 3 ? parts[2] : undefined;
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (opt !== undefined && opt !== 'ro' && opt !== 'rw'))
     throw new UsageError(`invalid volume ${JSON.stringify(text)}: expected HOSTPATH:PATH[:ro]`);
-  if (!path.posix.isAbsolute(parts[1]) || parts[1].split('/').includes('..') || path.posix.normalize(parts[1]) === '/')
+  if (!posix.isAbsolute(parts[1]) || parts[1].split('/').includes('..') || posix.normalize(parts[1]) === '/')
     throw new UsageError(`invalid volume ${JSON.stringify(text)}: the container path must be absolute, without "..", and not /`);
-  const source = path.resolve(cwd, parts[0]);
-  if (!fs.existsSync(source)) throw new UsageError(`invalid volume ${JSON.stringify(text)}: ${source} does not exist`);
-  return { destination: path.posix.normalize(parts[1]), type: 'bind', source, options: ['rbind', opt ?? 'rw'] };
+  const source = resolve(cwd, parts[0]);
+  if (!existsSync(source)) throw new UsageError(`invalid volume ${JSON.stringify(text)}: ${source} does not exist`);
+  return { destination: posix.normalize(parts[1]), type: 'bind', source, options: ['rbind', opt ?? 'rw'] };
 }
 
 /** `-e KEY=VAL`, or `-e KEY` to pass the host's value through (as docker does). */

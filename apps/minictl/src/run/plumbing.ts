@@ -1,7 +1,7 @@
 import { delegatedCgroup, pastaStatus, placeInCgroup, startPasta, type ContainerSpec, type Controller } from '@minictl/nsproc';
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
-import * as path from 'node:path';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { Publish } from '@minictl/nsproc';
 import { warn } from '../output';
 import { UsageError } from './parse';
@@ -42,7 +42,7 @@ export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
       if (cgroup) {
         const name = `minictl-${id.slice(0, 12)}`;
         stops.push(placeInCgroup(cgroup.parent, name, pid, { memory: res?.memory?.limit, pids: res?.pids?.limit }));
-        placed = path.join(cgroup.parent, name);
+        placed = join(cgroup.parent, name);
       }
       return pasta ? [await startPasta(pasta, pid, spec.minictl.publish ?? [])] : [];
     },
@@ -57,9 +57,9 @@ export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
 export async function checkPortsFree(publish: readonly Publish[]): Promise<void> {
   for (const p of publish) {
     const taken = await new Promise<boolean>((resolve) => {
-      const probe = p.proto === 'tcp' ? net.createServer() : null;
+      const probe = p.proto === 'tcp' ? createServer() : null;
       if (!probe) {
-        const sock = dgram.createSocket('udp6');
+        const sock = createSocket('udp6');
         sock.once('error', () => resolve(true));
         sock.bind(p.host, () => sock.close(() => resolve(false)));
         return;

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join, resolve as pathResolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { compilePlan, launch, LaunchError, validateSpec, type IdMapping } from '@minictl/nsproc';
 import { removeTree, resolveUser, storeFor, type RootMode, type Store } from '@minictl/rootfs';
@@ -64,7 +64,7 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   const start = async (rootMode: RootMode, lower: string) => {
     const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user, hostResolv, image: opened?.defaults }));
     if (states) spec.minictl.detached = { exitFile: states.exitFile(id) };
-    fs.mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
+    mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
     const steps = compilePlan(spec, { scratch: store.mnt });
     const plumbing = hostPlumbing(spec, id);
     checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
@@ -72,7 +72,7 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
     if (states) {
       reserveName(states, id, name);
       const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
-      await startDetached({ store: states, spec, steps, id, name, image: image && (fs.existsSync(image) ? path.resolve(image) : image), hooks, cgroup: plumbing.cgroupDir });
+      await startDetached({ store: states, spec, steps, id, name, image: image && (existsSync(image) ? pathResolve(image) : image), hooks, cgroup: plumbing.cgroupDir });
       process.stdout.write(`${id}\n`);
       return 0;
     }
@@ -91,14 +91,14 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
     }
   }
   // The verdict holds for this kernel only: a new kernel gets overlayfs tried again.
-  const marker = path.join(store.root, 'no-overlay');
-  if (readOptional(marker).split(' ')[0] !== os.release()) {
+  const marker = join(store.root, 'no-overlay');
+  if (readOptional(marker).split(' ')[0] !== release()) {
     try {
       return await start('overlay', rootfs);
     } catch (e) {
       if (!(e instanceof LaunchError && e.step.startsWith('mount overlay'))) throw explain(e);
       warn(`overlayfs is not available in a user namespace here (${e.errno}); using a per-run copy of the image from now on`);
-      fs.writeFileSync(marker, `${os.release()} ${e.errno}\n`);
+      writeFileSync(marker, `${release()} ${e.errno}\n`);
     }
   }
   // A per-run copy is removed when the run ends, which a detached run outlives.
@@ -108,12 +108,12 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
 
 /** The fallback writable view: a private copy of the image, removed when the run ends. */
 async function withCopy<T>(store: Store, id: string, rootfs: string, trees: TreeTools, fn: (copy: string) => Promise<T>): Promise<T> {
-  const parent = path.join(store.root, 'containers');
+  const parent = join(store.root, 'containers');
   await removeAbandonedCopies(parent, trees);
   // Named after this process, so that a copy left by a killed minictl can be recognised.
-  const dir = path.join(parent, `${process.pid}-${id}`);
-  const copy = path.join(dir, 'rootfs');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dir = join(parent, `${process.pid}-${id}`);
+  const copy = join(dir, 'rootfs');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   await trees.copier(rootfs, copy);
   try {
     return await fn(copy);
@@ -128,7 +128,7 @@ async function withCopy<T>(store: Store, id: string, rootfs: string, trees: Tree
 /** 32 random hex digits; the kernel's uuid source avoids loading crypto on the start path. */
 function newContainerId(): string {
   try {
-    return fs.readFileSync('/proc/sys/kernel/random/uuid', 'ascii').trim().replace(/-/g, '');
+    return readFileSync('/proc/sys/kernel/random/uuid', 'ascii').trim().replace(/-/g, '');
   } catch {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('node:crypto') as typeof import('node:crypto')).randomBytes(16).toString('hex');
@@ -146,7 +146,7 @@ function requireOwnIds(identity: ResolvedIdentity): void {
 
 function readOptional(file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return '';
   }
@@ -156,22 +156,22 @@ function readOptional(file: string): string {
 async function removeAbandonedCopies(parent: string, trees: TreeTools): Promise<void> {
   let names: string[] = [];
   try {
-    names = fs.readdirSync(parent);
+    names = readdirSync(parent);
   } catch {
     return;
   }
   for (const name of names) {
     const pid = Number(name.split('-')[0]);
-    if (!pid || fs.existsSync(`/proc/${pid}`)) continue;
-    const dir = path.join(parent, name);
-    if (fs.existsSync(path.join(dir, 'rootfs'))) await trees.remover(path.join(dir, 'rootfs'));
+    if (!pid || existsSync(`/proc/${pid}`)) continue;
+    const dir = join(parent, name);
+    if (existsSync(join(dir, 'rootfs'))) await trees.remover(join(dir, 'rootfs'));
     removeTree(dir);
   }
 }
 
 function checkRootfs(dir: string): string {
-  const abs = path.resolve(dir);
-  if (!fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory())
+  const abs = pathResolve(dir);
+  if (!statSync(abs, { throwIfNoEntry: false })?.isDirectory())
     throw new UsageError(`--rootfs ${dir}: not a directory`);
   return abs;
 }

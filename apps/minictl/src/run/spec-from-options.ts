@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
 import type { ContainerSpec } from '@minictl/nsproc';
 import { defaultProfile, parseProfile, type SeccompProfile } from '@minictl/seccomp';
@@ -130,7 +130,7 @@ function seccompProfile(opt: string, caps: string[]): SeccompProfile | undefined
   if (opt === 'default') return defaultProfile();
   let text: string;
   try {
-    text = fs.readFileSync(opt, 'utf8');
+    text = readFileSync(opt, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read seccomp profile ${opt}: ${(e as NodeJS.ErrnoException).code}`);
   }
@@ -151,7 +151,7 @@ function noNewPrivs(value: boolean | string): boolean {
 
 function readText(file: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`cannot read env file ${file}: ${(e as NodeJS.ErrnoException).code}`);
   }
