@@ -6,10 +6,9 @@
 import { dirname, join, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
-import { seccompFilterHex } from '@minictl/nsproc';
-import { defaultProfile } from '@minictl/seccomp';
 import { buildProgram, main } from './main';
 import { setSelfCommand } from './self';
+import { warmUp } from './warm-up';
 // Evaluated now, so that a snapshot holds the whole runtime, not only the argument parser.
 import './run/run';
 
@@ -28,9 +27,9 @@ function exit(): void {
 }
 
 if (startupSnapshot.isBuildingSnapshot()) {
+  // Also compiles the default seccomp filter, which every run installs, into the snapshot.
+  warmUp();
   const program = buildProgram();
-  // Every run installs the default seccomp filter: compile it now, into the snapshot.
-  seccompFilterHex(defaultProfile());
   startupSnapshot.setDeserializeMainFunction(() => {
     // Paths baked in at build time would be wrong for a moved tree: use the blob's location.
     const given = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { startupSnapshot } from "node:v8";
 import { CapsError } from "./errors";
 
 /** Capability names as in capabilities(7); the index is the capability number. */
@@ -50,6 +51,8 @@ export const CAP_NAMES: readonly string[] = Object.freeze([
 const MAX_CAP = 63;
 
 let cachedLastCap: number | undefined;
+// A start-up snapshot must not carry the building machine's kernel into later boots.
+if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.addSerializeCallback(() => (cachedLastCap = undefined));
 
 /**
  * Highest capability number the running kernel knows. Read once: it cannot
