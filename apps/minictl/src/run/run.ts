@@ -125,10 +125,13 @@ async function withCopy<T>(store: Store, id: string, rootfs: string, trees: Tree
   }
 }
 
-/** 32 random hex digits; the kernel's uuid source avoids loading crypto on the start path. */
+/**
+ * 32 random hex digits; the kernel's uuid source avoids loading crypto on the start path.
+ * Read as utf8, which Node reads natively: its first read in another encoding costs ~0.6 ms.
+ */
 function newContainerId(): string {
   try {
-    return readFileSync('/proc/sys/kernel/random/uuid', 'ascii').trim().replace(/-/g, '');
+    return readFileSync('/proc/sys/kernel/random/uuid', 'utf8').trim().replace(/-/g, '');
   } catch {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('node:crypto') as typeof import('node:crypto')).randomBytes(16).toString('hex');
