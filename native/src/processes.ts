@@ -1,4 +1,5 @@
 import { closeSync, readSync } from 'node:fs';
+import { constants } from 'node:os';
 import { procAddon, type ExitStatus } from './addon';
 
 export interface Finished extends ExitStatus {
@@ -41,4 +42,9 @@ function readToEnd(fd: number): string {
     closeSync(fd);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** SIGTERM for 15: how a status of 128+N or a wait status's signal reads to a person. */
+export function signalName(n: number): string {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Sandbox, tempDir, testImage } from '../support/harness';
+import { processesWith, Sandbox, tempDir, testImage, waitFor } from '../support/harness';
 import { dockerSave, gunzip, gzip, layerOf, ociLayout, sha256, tarOfDir, zstd } from '../support/images';
 
 const box = new Sandbox();
@@ -153,6 +153,24 @@ describe('image commands', () => {
     expect(r.stdout).toMatch(/^deleted [0-9a-f]{64}\n(.*\n)*reclaimed [\d.]+ .?B\n$/);
     expect(JSON.parse(cmds.run(['images', '--json']).stdout).map((x: { names: string[] }) => x.names)).toEqual([['kept:latest']]);
     expect(cmds.trees().every((t) => fs.existsSync(t))).toBe(true);
+  });
+
+  it('an import stopped by Ctrl-C exits 130, as a shell reports it, and leaves nothing behind', async () => {
+    // A FIFO nobody writes to: the unpacker waits on it until the signal comes.
+    const fifo = path.join(tempDir(), 'never.tar');
+    execFileSync('mkfifo', [fifo]);
+    const own = new Sandbox();
+    const child = own.spawn(['import', '-q', fifo]);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    // minictl and the unpacker (inside the user namespace) have the archive on their command lines
+    await waitFor(() => processesWith(fifo).length === 2, 15_000, 'the unpacker to start');
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(stderr).toBe('minictl: unpacking stopped by SIGINT\n');
+    // no image, and no temporary tree either
+    expect(fs.existsSync(own.imagesDir) ? fs.readdirSync(own.imagesDir) : []).toEqual([]);
   });
 
   it('rmi of an unknown image: 125, one line', () => {

@@ -1,6 +1,5 @@
 import { closeSync, openSync, writeSync, constants } from 'node:fs';
-import { constants as osConstants } from 'node:os';
-import { runAllSync, type Finished } from '@minictl/native';
+import { runAllSync, signalName, type Finished } from '@minictl/native';
 import { IdMapError } from './errors';
 import { formatIdMap, validateIdMap, type IdMap } from './map';
 
@@ -67,9 +66,6 @@ function helperError(step: 'newuidmap' | 'newgidmap', args: string[], r: Finishe
   return new IdMapError(step, `${step} ${args.join(' ')} failed: ${what}: ${fix}`, code);
 }
 
-function signalName(n: number): string {
-  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
-}
 
 /**
  * Writes the uid and gid maps of process `pid` (held by the launcher until this

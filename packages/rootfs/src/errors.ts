@@ -4,6 +4,8 @@ export class ImageError extends Error {
     message: string,
     readonly step: string,
     readonly errno?: string,
+    /** minictl's exit status when not 125: 128+N when the unpacker was killed by signal N */
+    readonly exitCode?: number,
   ) {
     super(message);
     this.name = 'ImageError';

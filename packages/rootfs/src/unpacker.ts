@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
-import { unpackerPath } from '@minictl/native';
+import { signalName, unpackerPath } from '@minictl/native';
 import { ImageError } from './errors';
 
 /**
@@ -53,7 +54,7 @@ export const runHere: UnpackRunner = (argv) =>
     child.on('error', (e: NodeJS.ErrnoException) =>
       reject(new ImageError(`cannot run ${argv[0]}: ${e.code}; build minictl first (npm run build)`, 'spawn', e.code)),
     );
-    child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? 9 : 0)));
+    child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
 
 /** Run one unpack job; `work` is a private directory for its result and progress files. */
@@ -84,12 +85,15 @@ export async function unpack(
   try {
     out = JSON.parse(readFileSync(result, 'utf8'));
   } catch {
+    // Stopped by a signal (Ctrl-C, kill): exit as a shell reports it, 128+N.
+    if (status > 128) throw new ImageError(`unpacking stopped by ${signalName(status - 128)}`, 'extract', undefined, status);
     throw new ImageError(`unpacking failed (exit status ${status}) before it could report why`, 'extract');
   }
   if (out.error) throw new ImageError(out.error.message, out.error.step, out.error.errno);
   if (opts.onProgress) report(progress, opts.onProgress);
   return out;
 }
+
 
 function report(file: string, onProgress: (p: UnpackProgress) => void): void {
   let text: string;
