@@ -127,12 +127,13 @@ describe('the real host', () => {
     expect(typeof f.helpers.newuidmap.usable).toBe('boolean');
     expect(Array.isArray(f.subuid.ranges) && Array.isArray(f.subgid.ranges)).toBe(true);
     expect(f.freeSubId).toBeGreaterThanOrEqual(100000);
+    expect(f.pasta === undefined || f.pasta.endsWith('/pasta')).toBe(true);
     expect(typeof f.tun.exists).toBe('boolean');
     expect(typeof f.cgroup.v2).toBe('boolean');
     expect(['ok', 'failed']).toContain(f.probe.result);
 
     const checks = runChecks(f);
-    expect(checks.map((c) => c.id)).toEqual(['kernel', 'user', 'userns', 'newuidmap', 'newgidmap', 'subuid', 'overlay', 'tun', 'cgroup']);
+    expect(checks.map((c) => c.id)).toEqual(['kernel', 'user', 'userns', 'newuidmap', 'newgidmap', 'subuid', 'overlay', 'pasta', 'tun', 'cgroup']);
     for (const c of checks) expect(['ok', 'warn', 'fail']).toContain(c.status);
     expect(checks.find((c) => c.id === 'userns')).toMatchObject({ status: 'ok' });
     // The test container's directory is gone again.

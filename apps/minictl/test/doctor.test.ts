@@ -22,6 +22,7 @@ function healthy(): HostFacts {
     subgid: { ranges: [{ start: 100000, count: 65536 }] },
     freeSubId: 165536,
     probe: { result: 'ok' },
+    pasta: '/usr/bin/pasta',
     tun: { exists: true, charDevice: true, mode: 0o20666, accessible: true },
     cgroup: {
       v2: true,
@@ -68,6 +69,7 @@ describe('doctor on a healthy host', () => {
         'ok    newgidmap: /usr/bin/newgidmap is setuid root',
         'ok    subuid: alice has uids 100000-165535 and gids 100000-165535',
         'ok    overlay: mounts in a user namespace (userxattr)',
+        'ok    pasta: /usr/bin/pasta (--network pasta, -p)',
         'ok    /dev/net/tun: usable (crw-rw-rw-)',
         `ok    cgroups: delegated: ${SCOPE} (controllers: cpu io memory pids)`,
         '',
@@ -320,6 +322,15 @@ describe('overlay', () => {
   });
 });
 
+describe('pasta', () => {
+  it('warns when it is not installed: only user-mode networking needs it', () => {
+    const f = facts();
+    delete f.pasta;
+    expect(line(f, 'pasta')).toBe('warn  pasta: not installed: --network pasta and -p are unavailable; install the "passt" package (apt-get install passt)');
+    expect(canRun(runChecks(f))).toBe(true);
+  });
+});
+
 describe('/dev/net/tun', () => {
   it('warns when missing', () => {
     expect(line(facts({ tun: { exists: false, charDevice: false, mode: undefined, accessible: false } }), 'tun')).toBe(
@@ -398,7 +409,7 @@ describe('report, JSON and exit status', () => {
     const doc = JSON.parse(out) as { checks: Record<string, unknown>[]; canRun: boolean };
     expect(Object.keys(doc)).toEqual(['checks', 'canRun']);
     expect(doc.canRun).toBe(false);
-    expect(doc.checks.map((c) => c.id)).toEqual(['kernel', 'user', 'userns', 'newuidmap', 'newgidmap', 'subuid', 'overlay', 'tun', 'cgroup']);
+    expect(doc.checks.map((c) => c.id)).toEqual(['kernel', 'user', 'userns', 'newuidmap', 'newgidmap', 'subuid', 'overlay', 'pasta', 'tun', 'cgroup']);
     expect(doc.checks[2]).toEqual({
       id: 'userns',
       status: 'fail',
@@ -423,7 +434,7 @@ describe('report, JSON and exit status', () => {
 
   it('puts every remedy on its line: one line per check without AppArmor detail', () => {
     const text = formatReport(runChecks(broken()), false);
-    expect(text.trimEnd().split('\n')).toHaveLength(9);
+    expect(text.trimEnd().split('\n')).toHaveLength(10);
   });
 
   describe('as a command', () => {

@@ -10,7 +10,7 @@ import type { HelperName, HelperStatus, SubIdRange } from '@minictl/idmap';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
-export type CheckId = 'kernel' | 'user' | 'userns' | 'newuidmap' | 'newgidmap' | 'subuid' | 'overlay' | 'tun' | 'cgroup';
+export type CheckId = 'kernel' | 'user' | 'userns' | 'newuidmap' | 'newgidmap' | 'subuid' | 'overlay' | 'pasta' | 'tun' | 'cgroup';
 
 export interface CheckResult {
   id: CheckId;
@@ -31,6 +31,7 @@ export const CHECK_LABELS: Record<CheckId, string> = {
   newgidmap: 'newgidmap',
   subuid: 'subuid',
   overlay: 'overlay',
+  pasta: 'pasta',
   tun: '/dev/net/tun',
   cgroup: 'cgroups',
 };
@@ -114,6 +115,8 @@ export interface HostFacts {
   probe: NamespaceProbe;
   /** the store's marker that makes every run use a copy instead of overlayfs, when present */
   noOverlayMarker?: string;
+  /** pasta on PATH, for --network pasta and -p */
+  pasta?: string;
   tun: TunFacts;
   cgroup: CgroupFacts;
 }
@@ -444,6 +447,12 @@ export function modeString(mode: number): string {
   return s;
 }
 
+export function checkPasta(f: HostFacts): CheckResult {
+  if (!f.pasta)
+    return { id: 'pasta', status: 'warn', summary: 'not installed: --network pasta and -p are unavailable', remedy: 'install the "passt" package (apt-get install passt)' };
+  return { id: 'pasta', status: 'ok', summary: `${f.pasta} (--network pasta, -p)` };
+}
+
 export function checkTun(f: HostFacts): CheckResult {
   const t = f.tun;
   const why = 'no user-mode networking (pasta)';
@@ -522,6 +531,7 @@ export function runChecks(f: HostFacts): CheckResult[] {
     checkHelper(f, 'newgidmap'),
     checkSubIds(f),
     checkOverlay(f),
+    checkPasta(f),
     checkTun(f),
     checkCgroup(f),
   ];

@@ -8,7 +8,7 @@ import { release, tmpdir, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { findHelper, readSubIds, type SubIdOwner } from '@minictl/idmap';
 import { CLONE, launcherPath, MS, Op, type Step } from '@minictl/native';
-import { launch, LaunchError, type ContainerSpec } from '@minictl/nsproc';
+import { findPasta, launch, LaunchError, type ContainerSpec } from '@minictl/nsproc';
 import { storeFor } from '@minictl/rootfs';
 import { readUsernsSysctls, type CgroupFacts, type HostFacts, type NamespaceProbe, type SubIdFacts, type TunFacts } from './checks';
 import { readSysctl } from './sysctl';
@@ -30,6 +30,7 @@ export async function gatherFacts(): Promise<HostFacts> {
     freeSubId: freeSubId(['/etc/subuid', '/etc/subgid']),
     probe: await probeNamespaces(uid, gid),
     noOverlayMarker: existsSync(marker) ? marker : undefined,
+    pasta: findPasta(),
     tun: tunFacts(),
     cgroup: cgroupFacts(),
   };
