@@ -1,5 +1,4 @@
-import { closeSync, writeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { encodePlan, launcherPath, procAddon, type ExitStatus, type Step } from '@minictl/native';
 import { formatIdMap, writeMaps, type IdMap } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
@@ -19,18 +18,22 @@ export interface LaunchHooks {
 /** Signals minictl passes on to the container (the launcher hands them to init). */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-/** One run of the launcher and the protocol on its control socket (launcher/main.c). */
+/**
+ * One run of the launcher and the protocol on its control socket (launcher/main.c). Until the
+ * command runs, minictl has nothing else to do: it reads the launcher's messages with blocking
+ * reads, which answer in microseconds where an event-loop socket costs a millisecond to set up
+ * and more to wake. Only the wait for the end is asynchronous, on SIGCHLD.
+ */
 class Session {
   /** the launcher's pid */
   readonly launcher: number;
-  private readonly ctl: Socket;
+  private readonly fd: number;
+  private readonly lines: LineReader;
   private failure?: LaunchError;
   private failed?: { step: string; errno: string };
   /** the container's first process, as the host sees it */
   pid?: number;
-  private readonly waiting = new Map<string, () => void>();
-  private status?: number;
-  private readonly onExit: ((status: number) => void)[] = [];
+  private done = false;
 
   /** stdio: the launcher's fds 0-2 (-1: /dev/null); its fd 3 is the control socket. */
   constructor(
@@ -54,43 +57,31 @@ class Session {
     } finally {
       closeSync(theirs);
     }
-    // Blocking, before the socket turns non-blocking: the launcher reads the plan first thing.
+    this.fd = mine;
+    this.lines = new LineReader(mine);
     writeSync(mine, plan);
-    this.ctl = new Socket({ fd: mine, readable: true, writable: true });
-    let buffered = '';
-    this.ctl.setEncoding('utf8');
-    this.ctl.on('data', (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        this.message(buffered.slice(0, nl).split(' '));
-        buffered = buffered.slice(nl + 1);
-      }
-    });
-    this.ctl.on('error', () => {});
-    // The launcher, its init and nothing else hold the other end: it closes when they are gone.
-    this.ctl.on('close', () => {
-      this.status = exitCode(proc.wait(this.launcher, false)!);
-      for (const f of this.onExit) f(this.status);
-    });
   }
 
-  /** Calls f with the launcher's exit status once it has exited. */
-  private whenExited(f: (status: number) => void): void {
-    if (this.status !== undefined) f(this.status);
-    else this.onExit.push(f);
+  /**
+   * Drives the launcher until the command runs (STARTED) or waits at the start gate (READY):
+   * the id maps and the hooks when it asks (PID), then GO. False when the launcher gave up
+   * first; exited() then says why.
+   */
+  async start(until: 'STARTED' | 'READY'): Promise<boolean> {
+    if (!this.readUntil('PID')) return false;
+    await this.prepare(this.pid!);
+    return this.readUntil(until);
   }
 
-  /** Passes a signal on to the launcher while it runs. */
-  kill(signal: NodeJS.Signals): void {
-    if (this.status === undefined) process.kill(this.launcher, signal);
+  private readUntil(kind: string): boolean {
+    for (let line = this.lines.next(); line !== undefined; line = this.lines.next()) if (this.message(line.split(' ')) === kind) return true;
+    return false;
   }
 
-  private message([kind, a, b]: string[]): void {
+  private message([kind, a, b]: string[]): string {
     if (kind === 'PID') {
       this.pid = Number(a);
       this.hooks.trace?.(`child ${a} created in new namespaces; writing its id maps`);
-      void this.prepare(this.pid);
     } else if (kind === 'WARN') this.hooks.warn?.(this.steps[Number(a)], errnoName(Number(b)));
     else if (kind === 'ERR') {
       const i = Number(a);
@@ -105,7 +96,7 @@ class Session {
               : 'read the launch plan');
       this.failed ??= { step, errno: errnoName(Number(b)) };
     }
-    this.waiting.get(kind)?.();
+    return kind;
   }
 
   /** MAPS_PLS: write the id maps (a new user namespace only), run the hooks, then GO. */
@@ -123,42 +114,83 @@ class Session {
         this.hooks.trace?.(`uid_map: ${oneLine(uidMap)}; gid_map: ${oneLine(gidMap)}; setgroups: ${this.spec.minictl.setgroups}`);
       }
       const helpers = (await this.hooks.beforeStart?.(pid)) ?? [];
-      this.ctl.write(helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n');
+      writeSync(this.fd, helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n');
     } catch (e) {
       const err = e as Error & { step?: string; errno?: string };
       this.failure ??= new LaunchError(err.message, err.step ?? 'write id maps', err.errno, 125);
-      this.ctl.write('NO\n');
+      writeSync(this.fd, 'NO\n');
     }
   }
 
-  /** Resolves with the launcher's exit status; rejects with the failure that caused it. */
+  /** Resolves with the launcher's exit status once it has exited; rejects with the failure that caused it. */
   exited(): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.whenExited((status) => {
+      // SIGCHLD says when to look. The timer keeps minictl alive until then (signal listeners
+      // do not), and looks now and then in case SIGCHLD never comes (blocked by our parent).
+      const keepAlive = setInterval(() => check(), 250);
+      const check = () => {
+        const exit = procAddon().wait(this.launcher, !this.lines.ended);
+        if (!exit) return;
+        process.off('SIGCHLD', check);
+        clearInterval(keepAlive);
+        this.done = true;
+        closeSync(this.fd);
+        const status = exitCode(exit);
         const error = this.error(status);
         if (error) reject(error);
         else resolve(status);
-      });
+      };
+      process.on('SIGCHLD', check);
+      // It may have ended before anyone listened.
+      check();
     });
   }
 
-  /** Resolves when the launcher says `kind` (STARTED, READY); rejects if it exits first. */
-  reached(kind: 'STARTED' | 'READY'): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.set(kind, () => (this.failed ? undefined : resolve()));
-      this.whenExited((status) => reject(this.error(status) ?? new LaunchError('the launcher exited early', 'start', undefined, 125)));
-    });
+  /** Passes a signal on to the launcher while it runs. */
+  kill(signal: NodeJS.Signals): void {
+    if (!this.done) process.kill(this.launcher, signal);
   }
 
   /** Let go: the launcher goes on supervising the container without Node. */
   release(): void {
-    this.ctl.removeAllListeners('close');
-    this.ctl.destroy();
+    this.done = true;
+    closeSync(this.fd);
   }
 
   private error(status: number): LaunchError | undefined {
     if (this.failed) this.failure ??= new LaunchError(`${this.failed.step}: ${this.failed.errno}`, this.failed.step, this.failed.errno, status);
     return this.failure;
+  }
+}
+
+/** Lines from a blocking fd, read as they come; next() is undefined once the other end closed. */
+class LineReader {
+  private buffered = '';
+  private readonly buf = Buffer.alloc(4096);
+  ended = false;
+
+  constructor(private readonly fd: number) {}
+
+  next(): string | undefined {
+    for (;;) {
+      const nl = this.buffered.indexOf('\n');
+      if (nl >= 0) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        return line;
+      }
+      if (this.ended) return undefined;
+      let n: number;
+      try {
+        n = readSync(this.fd, this.buf);
+      } catch (e) {
+        // libuv does not restart an interrupted read (a signal with a handler came)
+        if ((e as NodeJS.ErrnoException).code === 'EINTR') continue;
+        throw e;
+      }
+      if (n === 0) this.ended = true;
+      else this.buffered += this.buf.toString('utf8', 0, n);
+    }
   }
 }
 
@@ -175,12 +207,14 @@ export async function launch(
   const session = new Session(spec, steps, hooks, [stdin === 'inherit' ? 0 : -1, 1, 2]);
   // A command that is pid 1 ignores signals it has no handler for: a second SIGINT or
   // SIGTERM to minictl ends the container for good (the launcher's death takes it down).
+  // During the few milliseconds of set-up they wait, as the launcher would make them wait.
   let stops = 0;
   const forward = (sig: NodeJS.Signals) => {
     session.kill((sig === 'SIGINT' || sig === 'SIGTERM') && ++stops > 1 ? 'SIGKILL' : sig);
   };
   for (const s of FORWARDED) process.on(s, forward);
   try {
+    await session.start('STARTED');
     return await session.exited();
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
@@ -201,7 +235,10 @@ export interface Detached {
  */
 export async function launchDetached(spec: ContainerSpec, steps: Step[], output: number, hooks: LaunchHooks = {}): Promise<Detached> {
   const session = new Session(spec, steps, hooks, [-1, output, output]);
-  await session.reached(spec.minictl.startGate ? 'READY' : 'STARTED');
+  if (!(await session.start(spec.minictl.startGate ? 'READY' : 'STARTED'))) {
+    await session.exited();
+    throw new LaunchError('the launcher exited early', 'start', undefined, 125);
+  }
   session.release();
   return { pid: session.pid!, launcherPid: session.launcher };
 }
