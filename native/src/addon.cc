@@ -111,6 +111,19 @@ Napi::Value Wait(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// pidfdOpen(pid): a pidfd naming that process for as long as the fd is open.
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  int pid = Int(info, 0);
+  int fd = pidfd_of(pid);
+  if (fd < 0) return Throw(info.Env(), -fd, "pidfd_open", std::to_string(pid));
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// pidfdSignal(fd, signo)
+Napi::Value PidfdSignal(const Napi::CallbackInfo &info) {
+  return Result(info.Env(), pidfd_signal(Int(info, 0), Int(info, 1)), "pidfd_send_signal", "");
+}
+
 Napi::Value FdPair(Napi::Env env, int r, const int fds[2], const char *syscall) {
   if (r < 0) return Throw(env, errno, syscall, "");
   Napi::Array out = Napi::Array::New(env, 2);
@@ -136,6 +149,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));

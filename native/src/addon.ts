@@ -23,6 +23,10 @@ export interface ProcAddon {
   socketpair(): [number, number];
   /** [read end, write end], close-on-exec. */
   pipe(): [number, number];
+  /** A pidfd: it names the process that had this pid when opened, even once the pid is reused. */
+  pidfdOpen(pid: number): number;
+  /** Send signal number signo through a pidfd (ESRCH once that process has exited). */
+  pidfdSignal(pidfd: number, signo: number): void;
 }
 
 export interface ExitStatus {

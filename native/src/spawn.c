@@ -139,3 +139,10 @@ int spawn_wait(pid_t pid, int nohang, int *status) {
     if (errno != EINTR) return -errno;
   }
 }
+
+int pidfd_of(pid_t pid) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  return fd < 0 ? -errno : fd;
+}
+
+int pidfd_signal(int pidfd, int sig) { return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0; }

@@ -26,6 +26,12 @@ int spawn_process(const struct spawn_req *req, pid_t *pid);
 /* waitpid(pid); *status is the raw wait status. With nohang, 0 and *status = -1 while it runs. */
 int spawn_wait(pid_t pid, int nohang, int *status);
 
+/* A pidfd for pid (close-on-exec), or -errno: it keeps naming that process even after the pid
+ * is recycled, so a signal sent through it cannot reach a stranger. */
+int pidfd_of(pid_t pid);
+/* Send sig through a pidfd; 0 or -errno (ESRCH once the process has exited). */
+int pidfd_signal(int pidfd, int sig);
+
 #ifdef __cplusplus
 }
 #endif

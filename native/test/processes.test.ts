@@ -49,3 +49,19 @@ describe('spawn', () => {
     expect(out).toMatch(/refused\n$/);
   });
 });
+
+describe('pidfd', () => {
+  it('signals the process it was opened for, and refuses once that process is gone', () => {
+    const proc = procAddon();
+    const pid = proc.spawn('sleep', ['sleep', '30'], [-1, -1, -1], false, false);
+    const pidfd = proc.pidfdOpen(pid);
+    try {
+      proc.pidfdSignal(pidfd, 15);
+      expect(proc.wait(pid, false)).toEqual({ code: null, signal: 15 });
+      // reaped: the pid may now be anyone's, the pidfd still names the dead process
+      expect(() => proc.pidfdSignal(pidfd, 15)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    } finally {
+      fs.closeSync(pidfd);
+    }
+  });
+});

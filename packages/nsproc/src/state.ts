@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { procAddon } from '@minictl/native';
 import { parseProfile, profileToJson } from '@minictl/seccomp';
 import type { ContainerSpec } from './spec';
 
@@ -173,13 +174,27 @@ export function alive(r: Pick<ContainerRecord, 'pid' | 'pidStart' | 'bootId'>): 
   return r.bootId === bootId() && startTime(r.pid) === r.pidStart;
 }
 
-/** Signal the container's init, unless its pid now belongs to another process. */
+/**
+ * Signal the container's init, unless its pid now belongs to another process. The pidfd is
+ * opened first and the start time checked after: the pidfd names whoever had the pid at that
+ * moment, and if that is still the recorded init, the signal cannot reach anyone else, however
+ * soon the pid is recycled.
+ */
 export function signalContainer(r: ContainerRecord, signal: NodeJS.Signals | number): boolean {
-  if (!alive(r)) return false;
+  const proc = procAddon();
+  let pidfd: number;
   try {
-    process.kill(r.pid, signal);
+    pidfd = proc.pidfdOpen(r.pid);
+  } catch {
+    return false;
+  }
+  try {
+    if (!alive(r)) return false;
+    proc.pidfdSignal(pidfd, typeof signal === 'number' ? signal : constants.signals[signal]);
     return true;
   } catch {
     return false;
+  } finally {
+    closeSync(pidfd);
   }
 }
