@@ -106,6 +106,17 @@ describe('detached containers', () => {
     await waitFor(() => processesWith(`40003.${process.pid}`).length === 0, 5_000, 'the container gone');
   });
 
+  it('exec --user root into a container run as another user gets the container\'s capabilities, as run would give root', async () => {
+    detach('as-user', `exec sleep 40007.${process.pid}`, ['--user', '1000:1000', '--cap-drop', 'NET_RAW']);
+    await waitFor(() => processesWith(`40007.${process.pid}`).length === 1, 10_000, 'the container');
+    const caps = (who: string[]) => ctl(['exec', ...who, 'as-user', 'sh', '-c', 'id -u; grep -E "^Cap(Eff|Bnd):" /proc/self/status']).stdout.trim().split('\n');
+    // Docker's default set without NET_RAW (bit 13): 0xa80425fb & ~0x2000
+    expect(caps([])).toEqual(['1000', 'CapEff:\t0000000000000000', 'CapBnd:\t00000000a80405fb']);
+    expect(caps(['--user', 'root'])).toEqual(['0', 'CapEff:\t00000000a80405fb', 'CapBnd:\t00000000a80405fb']);
+    expect(ctl(['rm', '-f', 'as-user']).status).toBe(0);
+    await waitFor(() => processesWith(`40007.${process.pid}`).length === 0, 5_000, 'the container gone');
+  });
+
   // A real-time signal goes through the container's init too (it forwards all but KILL/STOP).
   it.each([
     ['USR1', 'USR1', 'killme'],

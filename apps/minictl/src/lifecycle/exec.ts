@@ -10,6 +10,10 @@ export interface ExecOptions {
   user?: string;
 }
 
+function granted(names: string[]) {
+  return { permitted: names, effective: names, inheritable: [], ambient: [] };
+}
+
 /**
  * `minictl exec`: a new process in every namespace of a running container (the launcher
  * joins them, user namespace first), under the container's own capability, securebits,
@@ -34,8 +38,8 @@ export async function execCommand(r: ContainerRecord, command: string[], opts: E
       ),
       cwd: opts.workdir ?? base.process.cwd,
       user: user ? { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids } : base.process.user,
-      // As for run: a non-root user starts with no capabilities, within the same bounding set.
-      capabilities: caps && user && user.uid !== 0 ? { ...caps, permitted: [], effective: [], inheritable: [], ambient: [] } : caps,
+      // As for run: root gets the container's set (its bounding set), another user none.
+      capabilities: caps && user ? { ...caps, ...granted(user.uid === 0 ? (caps.bounding ?? []) : []) } : caps,
     },
     mounts: [],
     minictl: { ...base.minictl, join: r.pid, init: true, keepRoot: true, detached: undefined, startGate: undefined, actions: undefined },
