@@ -33,6 +33,9 @@ static int open_pty(const struct plan *plan, int sock, int err_fd) {
   if (slave < 0) fail_step(err_fd, plan->argv_index, errno);
   if (send_fd(sock, master) < 0) fail_step(err_fd, plan->argv_index, errno);
   close(master);
+  /* Wait until the launcher has placed it (relay, or an engine's console socket). */
+  char placed;
+  if (read_full(sock, &placed, 1) != 1) _exit(125);
   close(sock);
   return slave;
 }

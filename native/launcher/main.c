@@ -211,7 +211,6 @@ int main(void) {
 
   struct relay r = {.master = -1};
   int master = plan.tty ? recv_fd(tty[0]) : -1;
-  if (tty[0] >= 0) close(tty[0]);
   if (master >= 0 && plan.console_socket) {
     /* Whoever drives the container (an engine) gets the terminal; the launcher keeps none. */
     if (send_fd_to(plan.console_socket, master) < 0) {
@@ -223,6 +222,12 @@ int main(void) {
     close(master);
   } else if (master >= 0) {
     relay_start(&r, master);
+  }
+  /* The terminal is placed: the child may go on (and only now say READY, so that a failed
+   * hand-over is never reported after it). */
+  if (tty[0] >= 0) {
+    if (master >= 0) write_all(tty[0], "k", 1);
+    close(tty[0]);
   }
 
   struct step_error e;

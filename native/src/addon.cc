@@ -124,6 +124,13 @@ Napi::Value PidfdSignal(const Napi::CallbackInfo &info) {
   return Result(info.Env(), pidfd_signal(Int(info, 0), Int(info, 1)), "pidfd_send_signal", "");
 }
 
+// readable(fd, timeoutMs): whether fd has input, or its end, within the time.
+Napi::Value Readable(const Napi::CallbackInfo &info) {
+  int r = wait_readable(Int(info, 0), Int(info, 1));
+  if (r < 0) return Throw(info.Env(), -r, "poll", "");
+  return Napi::Boolean::New(info.Env(), r > 0);
+}
+
 Napi::Value FdPair(Napi::Env env, int r, const int fds[2], const char *syscall) {
   if (r < 0) return Throw(env, errno, syscall, "");
   Napi::Array out = Napi::Array::New(env, 2);
@@ -150,6 +157,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("readable", Napi::Function::New(env, Readable));
   exports.Set("pidfdSignal", Napi::Function::New(env, PidfdSignal));
   exports.Set("openRoot", Napi::Function::New(env, OpenRoot));
   exports.Set("close", Napi::Function::New(env, Close));

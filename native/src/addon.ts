@@ -27,6 +27,8 @@ export interface ProcAddon {
   pidfdOpen(pid: number): number;
   /** Send signal number signo through a pidfd (ESRCH once that process has exited). */
   pidfdSignal(pidfd: number, signo: number): void;
+  /** Whether fd has input (or its end) within timeoutMs. */
+  readable(fd: number, timeoutMs: number): boolean;
 }
 
 export interface ExitStatus {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static int child_main(void *p) {
     if (dup2(a->from[i], i) < 0) goto fail;
   /* Everything else closes at exec, whoever opened it without O_CLOEXEC (the sealed copy is
    * run through its fd, which execveat allows for a close-on-exec fd). */
-  if (syscall(SYS_close_range, req->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS) goto fail;
+  if (syscall(SYS_close_range, req->nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) goto fail;
   sigset_t none;
   sigemptyset(&none);
   if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) goto fail;
@@ -51,13 +52,19 @@ fail:
   _exit(127);
 }
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
 /* A sealed in-memory copy of file: what runs from it cannot be rewritten through
  * /proc/PID/exe, even by a container whose root owns the file on disk (CVE-2019-5736). */
 static int sealed_copy(const char *file) {
   int src = open(file, O_RDONLY | O_CLOEXEC);
   if (src < 0) return -errno;
   const char *base = strrchr(file, '/');
-  int mem = memfd_create(base ? base + 1 : file, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  /* MFD_EXEC says so to kernels (6.3+) that otherwise warn or, by vm.memfd_noexec, refuse. */
+  int mem = memfd_create(base ? base + 1 : file, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mem < 0 && errno == EINVAL) mem = memfd_create(base ? base + 1 : file, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   struct stat st;
   int err = 0;
   if (mem < 0 || fstat(src, &st) < 0) {
@@ -82,12 +89,37 @@ out:
   return mem;
 }
 
+/* clone + exec of the prepared request; 0 and *pid, or the child's -errno. */
+static int clone_exec(const struct spawn_req *req, int exe, const int *from, pid_t *pid) {
+  void *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -errno;
+  /* No handler of this process may run in the child before it resets them. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  struct child_args a = {req, exe, from, 0};
+  pid_t p = clone(child_main, (char *)stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  int err = p < 0 ? -errno : 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  munmap(stack, CHILD_STACK);
+  if (p > 0 && a.err) {
+    err = -a.err;
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
+    }
+  } else if (p > 0) {
+    *pid = p;
+  }
+  return err;
+}
+
 int spawn_process(const struct spawn_req *req, pid_t *pid) {
-  int err = 0, exe = -1, devnull = -1, from[16];
-  void *stack = MAP_FAILED;
+  int err = 0, devnull = -1, from[16];
   if (req->nfds < 0 || req->nfds > (int)(sizeof(from) / sizeof(from[0]))) return -EINVAL;
-  for (int i = 0; i < req->nfds; i++) from[i] = -1;
-  if (req->sealed_copy && (exe = sealed_copy(req->file)) < 0) return exe;
+  for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) from[i] = -1;
+  /* Best effort, as runc's and crun's copies are: where memfds are unavailable or may not be
+   * executed (vm.memfd_noexec), the file itself runs, and is busy (ETXTBSY) while it does. */
+  int exe = req->sealed_copy ? sealed_copy(req->file) : -1;
+  if (exe < 0) exe = -1;
   for (int i = 0; i < req->nfds; i++) {
     int src = req->fds[i];
     if (src < 0) {
@@ -96,31 +128,12 @@ int spawn_process(const struct spawn_req *req, pid_t *pid) {
     }
     if ((from[i] = fcntl(src, F_DUPFD_CLOEXEC, req->nfds)) < 0) goto fail;
   }
-  stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) goto fail;
-
-  /* No handler of this process may run in the child before it resets them. */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  struct child_args a = {req, exe, from, 0};
-  pid_t p = clone(child_main, (char *)stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-  int clone_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (p < 0) {
-    err = -clone_errno;
-  } else if (a.err) {
-    err = -a.err;
-    while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
-    }
-  } else {
-    *pid = p;
-  }
+  err = clone_exec(req, exe, from, pid);
+  if (err == -EACCES && exe >= 0) err = clone_exec(req, -1, from, pid);
   goto out;
 fail:
   err = -errno;
 out:
-  if (stack != MAP_FAILED) munmap(stack, CHILD_STACK);
   for (int i = 0; i < req->nfds; i++)
     if (from[i] >= 0) close(from[i]);
   if (devnull >= 0) close(devnull);
@@ -146,3 +159,10 @@ int pidfd_of(pid_t pid) {
 }
 
 int pidfd_signal(int pidfd, int sig) { return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0; }
+
+int wait_readable(int fd, int timeout_ms) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  int r = poll(&p, 1, timeout_ms);
+  if (r < 0) return errno == EINTR ? 0 : -errno;
+  return r;
+}

@@ -32,6 +32,9 @@ int pidfd_of(pid_t pid);
 /* Send sig through a pidfd; 0 or -errno (ESRCH once the process has exited). */
 int pidfd_signal(int pidfd, int sig);
 
+/* Whether fd has input (or its end) within timeout_ms: 1, 0, or -errno. */
+int wait_readable(int fd, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

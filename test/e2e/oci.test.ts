@@ -104,6 +104,13 @@ describe('the OCI runtime command line', () => {
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/pass --console-socket/);
     expect(ctl(['state', 'tty2']).status).toBe(125);
+    // a console socket nobody listens on: the hand-over fails, and create says so, every time
+    for (let i = 0; i < 3; i++) {
+      const gone = ctl(['create', '--bundle', dir, '--console-socket', path.join(tempDir(), 'nobody.sock'), 'tty3']);
+      expect(gone.status).toBe(125);
+      expect(gone.stderr.trim()).toBe('minictl: hand the terminal to the console socket: ENOENT');
+      expect(ctl(['state', 'tty3']).status).toBe(125);
+    }
   });
 
   it('joins namespaces given by path: a pod of two containers sharing user, network and uts', async () => {

@@ -1,5 +1,5 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
-import { encodePlan, launcherPath, procAddon, type ExitStatus, type Step } from '@minictl/native';
+import { encodePlan, launcherPath, procAddon, signalName, type ExitStatus, type Step } from '@minictl/native';
 import { formatIdMap, writeMaps, type IdMap } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
 import type { ContainerSpec } from './spec';
@@ -20,9 +20,9 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /**
  * One run of the launcher and the protocol on its control socket (launcher/main.c). Until the
- * command runs, minictl has nothing else to do: it reads the launcher's messages with blocking
- * reads, which answer in microseconds where an event-loop socket costs a millisecond to set up
- * and more to wake. Only the wait for the end is asynchronous, on SIGCHLD.
+ * command runs, minictl has nothing else to do: it reads the launcher's messages as they come,
+ * without the event loop, which would cost a socket set-up and a wake-up each time (~3 ms in
+ * all). Only the wait for the end is asynchronous, on SIGCHLD.
  */
 class Session {
   /** the launcher's pid */
@@ -33,6 +33,8 @@ class Session {
   private failed?: { step: string; errno: string };
   /** the container's first process, as the host sees it */
   pid?: number;
+  /** the command runs (STARTED), or waits at the start gate (READY) */
+  private reached = false;
   private done = false;
 
   /** stdio: the launcher's fds 0-2 (-1: /dev/null); its fd 3 is the control socket. */
@@ -59,7 +61,7 @@ class Session {
     }
     this.fd = mine;
     this.lines = new LineReader(mine);
-    writeSync(mine, plan);
+    this.send(plan);
   }
 
   /**
@@ -68,13 +70,18 @@ class Session {
    * first; exited() then says why.
    */
   async start(until: 'STARTED' | 'READY'): Promise<boolean> {
-    if (!this.readUntil('PID')) return false;
+    if (!(await this.readUntil('PID'))) return false;
     await this.prepare(this.pid!);
-    return this.readUntil(until);
+    return (this.reached = await this.readUntil(until));
   }
 
-  private readUntil(kind: string): boolean {
-    for (let line = this.lines.next(); line !== undefined; line = this.lines.next()) if (this.message(line.split(' ')) === kind) return true;
+  /** Messages up to `kind`; false at an error or when the launcher is gone. */
+  private async readUntil(kind: string): Promise<boolean> {
+    for (let line = await this.lines.next(); line !== undefined; line = await this.lines.next()) {
+      const got = this.message(line.split(' '));
+      if (got === kind) return true;
+      if (got === 'ERR') return false;
+    }
     return false;
   }
 
@@ -101,6 +108,7 @@ class Session {
 
   /** MAPS_PLS: write the id maps (a new user namespace only), run the hooks, then GO. */
   private async prepare(pid: number): Promise<void> {
+    let helpers: number[] = [];
     try {
       // Maps belong to a user namespace this launch creates, not to one it joins.
       if (this.spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined) && !this.spec.minictl.join) {
@@ -113,12 +121,24 @@ class Session {
         });
         this.hooks.trace?.(`uid_map: ${oneLine(uidMap)}; gid_map: ${oneLine(gidMap)}; setgroups: ${this.spec.minictl.setgroups}`);
       }
-      const helpers = (await this.hooks.beforeStart?.(pid)) ?? [];
-      writeSync(this.fd, helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n');
+      helpers = (await this.hooks.beforeStart?.(pid)) ?? [];
     } catch (e) {
       const err = e as Error & { step?: string; errno?: string };
       this.failure ??= new LaunchError(err.message, err.step ?? 'write id maps', err.errno, 125);
-      writeSync(this.fd, 'NO\n');
+      this.send('NO\n');
+      return;
+    }
+    // Once GO is read, the launcher stops these when it ends; if it is gone already, we do.
+    if (!this.send(helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n')) for (const h of helpers) signalQuietly(h, 'SIGTERM');
+  }
+
+  /** Writes to the launcher; false when it is gone (its messages and status tell why). */
+  private send(data: string | Buffer): boolean {
+    try {
+      writeSync(this.fd, typeof data === 'string' ? Buffer.from(data) : data);
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -129,16 +149,26 @@ class Session {
       // do not), and looks now and then in case SIGCHLD never comes (blocked by our parent).
       const keepAlive = setInterval(() => check(), 250);
       const check = () => {
-        const exit = procAddon().wait(this.launcher, !this.lines.ended);
+        let exit: ExitStatus | null;
+        try {
+          exit = procAddon().wait(this.launcher, !this.lines.ended);
+        } catch (e) {
+          exit = null;
+          stop();
+          reject(e);
+        }
         if (!exit) return;
-        process.off('SIGCHLD', check);
-        clearInterval(keepAlive);
-        this.done = true;
-        closeSync(this.fd);
+        stop();
         const status = exitCode(exit);
         const error = this.error(status);
         if (error) reject(error);
         else resolve(status);
+      };
+      const stop = () => {
+        process.off('SIGCHLD', check);
+        clearInterval(keepAlive);
+        this.done = true;
+        closeSync(this.fd);
       };
       process.on('SIGCHLD', check);
       // It may have ended before anyone listened.
@@ -159,11 +189,19 @@ class Session {
 
   private error(status: number): LaunchError | undefined {
     if (this.failed) this.failure ??= new LaunchError(`${this.failed.step}: ${this.failed.errno}`, this.failed.step, this.failed.errno, status);
+    // Killed before the command ran (by a second Ctrl-C, or the OOM killer): say so, with the
+    // status a shell would show.
+    if (!this.reached)
+      this.failure ??= new LaunchError(`the launcher ended before the command ran (${describeStatus(status)})`, 'start', undefined, status > 128 ? status : 125);
     return this.failure;
   }
 }
 
-/** Lines from a blocking fd, read as they come; next() is undefined once the other end closed. */
+/**
+ * Lines from the launcher, read as they come. The wait is in slices, the event loop turning in
+ * between, so that signals to minictl are handled meanwhile: a second Ctrl-C still ends a
+ * set-up that hangs (on a dead NFS volume, say).
+ */
 class LineReader {
   private buffered = '';
   private readonly buf = Buffer.alloc(4096);
@@ -171,7 +209,8 @@ class LineReader {
 
   constructor(private readonly fd: number) {}
 
-  next(): string | undefined {
+  /** The next line; undefined once the launcher's end is closed. */
+  async next(): Promise<string | undefined> {
     for (;;) {
       const nl = this.buffered.indexOf('\n');
       if (nl >= 0) {
@@ -180,17 +219,31 @@ class LineReader {
         return line;
       }
       if (this.ended) return undefined;
+      if (!procAddon().readable(this.fd, 100)) {
+        await new Promise((turned) => setImmediate(turned));
+        continue;
+      }
       let n: number;
       try {
         n = readSync(this.fd, this.buf);
       } catch (e) {
-        // libuv does not restart an interrupted read (a signal with a handler came)
-        if ((e as NodeJS.ErrnoException).code === 'EINTR') continue;
-        throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EINTR' || code === 'EAGAIN') continue;
+        // a launcher that exits with our last message unread resets the connection
+        if (code !== 'ECONNRESET') throw e;
+        n = 0;
       }
       if (n === 0) this.ended = true;
       else this.buffered += this.buf.toString('utf8', 0, n);
     }
+  }
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
   }
 }
 
@@ -253,5 +306,9 @@ function toIdMap(m: ContainerSpec['linux']['uidMappings']): IdMap {
 
 function exitCode(s: ExitStatus): number {
   return s.code ?? 128 + (s.signal ?? 0);
+}
+
+function describeStatus(status: number): string {
+  return status > 128 ? `killed by ${signalName(status - 128)}` : `exit status ${status}`;
 }
 
