@@ -5,5 +5,5 @@ export { launch, launchDetached, type Detached, type LaunchHooks } from './launc
 export { actionSteps, type CredAction } from './actions';
 export { credentialSteps, seccompFilterHex } from './credentials';
 export { delegatedCgroup, hostCgroups, placeInCgroup, type CgroupHost, type Controller } from './cgroup';
-export { findPasta, PASTA_DNS, PASTA_MISSING, pastaStatus, startPasta, type Publish } from './pasta';
+export { findPasta, PASTA_DNS, pastaStatus, startPasta, type Publish } from './pasta';
 export { alive, bootId, signalContainer, startTime, stateRoot, StateStore, type ContainerRecord, type Status } from './state';

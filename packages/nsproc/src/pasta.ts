@@ -12,8 +12,6 @@ export interface Publish {
 /** The address pasta answers DNS on inside the namespace (it forwards to the host's resolver). */
 export const PASTA_DNS = '169.254.1.1';
 
-export const PASTA_MISSING = 'pasta not found: install the "passt" package (apt-get install passt)';
-
 /** Where pasta is on PATH, if anywhere. */
 export function findPasta(pathEnv = process.env.PATH ?? ''): string | undefined {
   return pathEnv.split(':').map((d) => join(d, 'pasta')).find((p) => existsSync(p));
@@ -22,7 +20,7 @@ export function findPasta(pathEnv = process.env.PATH ?? ''): string | undefined 
 /** pasta's path, or why user-mode networking cannot work here, with the remedy. */
 export function pastaStatus(pathEnv = process.env.PATH ?? '', tun = '/dev/net/tun'): { path: string } | { reason: string } {
   const found = findPasta(pathEnv);
-  if (!found) return { reason: PASTA_MISSING };
+  if (!found) return { reason: 'pasta not found: install the "passt" package (apt-get install passt)' };
   try {
     accessSync(tun, constants.R_OK | constants.W_OK);
   } catch {
