@@ -28,6 +28,7 @@ struct tar_parser {
   char *buf;             /* collected extended-header data */
   size_t buf_len;
   int zero_blocks;
+  int any_header;        /* a whole header block has been read */
   unsigned long long members;
   /* From pax / GNU headers, for the next member only. */
   char *path, *linkpath;
@@ -395,6 +396,7 @@ int tar_feed(struct tar_parser *p, const char *buf, size_t len) {
         p->have += n, buf += n, len -= n;
         if (p->have < 512) break;
         p->have = 0;
+        p->any_header = 1;
         if (start_member(p) < 0) return -1;
         break;
       }
@@ -430,6 +432,11 @@ int tar_feed(struct tar_parser *p, const char *buf, size_t len) {
 int tar_finish(struct tar_parser *p) {
   /* The last member complete is enough: some writers (umoci 0.4) stop before its padding. */
   if (p->state == DONE || p->state == PADDING || (p->state == HEADER && p->have == 0)) return 0;
+  /* Not even one header: a short file of something else, not a tar cut short. */
+  if (!p->any_header) {
+    fail("extract", 0, "not a tar archive (shorter than one tar header)");
+    return -1;
+  }
   fail("extract", 0, "the archive is truncated (unexpected end of tar data)");
   return -1;
 }

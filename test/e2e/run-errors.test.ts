@@ -30,6 +30,12 @@ describe('minictl run: bad input', () => {
     expectCleanFailure(['run', f, 'true'], 125, /not a tar archive/);
   });
 
+  it('a short file of text is not a tar archive, not a truncated one', () => {
+    const f = path.join(dir, 'short.txt');
+    fs.writeFileSync(f, 'hello tar\n');
+    expectCleanFailure(['run', f, 'true'], 125, /not a tar archive \(shorter than one tar header\)/);
+  });
+
   it('a truncated gzip: 125, nothing cached', () => {
     const whole = fs.readFileSync(testImage());
     const f = path.join(dir, 'cut.tar.gz');
