@@ -1,9 +1,9 @@
 /**
  * The CLI's entry point, bundled into dist/minictl.js and from there into a V8 start-up
- * snapshot (dist/minictl.blob): a snapshot-started process finds every module already loaded
+ * snapshot inside dist/minictl: a snapshot-started process finds every module already loaded
  * and the command-line program already built, which is most of a Node CLI's start-up time.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
 import { buildProgram, main } from './main';
@@ -31,14 +31,12 @@ if (startupSnapshot.isBuildingSnapshot()) {
   warmUp();
   const program = buildProgram();
   startupSnapshot.setDeserializeMainFunction(() => {
-    // Paths baked in at build time would be wrong for a moved tree: use the blob's location.
-    const given = process.execArgv.find((a) => a.startsWith('--snapshot-blob='))?.slice('--snapshot-blob='.length);
-    // bin/minictl passes bin/../dist/minictl.blob, possibly relative: children may run elsewhere.
-    const blob = given && resolve(given);
-    const dist = dirname(blob ?? __filename);
-    useNativeBuild(nativeBuildFrom(dist));
-    setSelfCommand(blob ? [process.execPath, `--snapshot-blob=${blob}`, '--'] : [process.execPath, join(dist, 'minictl.js')]);
-    void main([process.argv[0], 'minictl', ...process.argv.slice(1)], program).then(exit);
+    // This process is dist/minictl, the single executable the snapshot is built into (build.js):
+    // its own path, not one baked in at build time, says where the rest of the build is.
+    useNativeBuild(nativeBuildFrom(dirname(process.execPath)));
+    setSelfCommand([process.execPath]);
+    // A single executable's argv[1] repeats its path, where node would have a script's.
+    void main([process.argv[0], 'minictl', ...process.argv.slice(2)], program).then(exit);
   });
 } else {
   useNativeBuild(nativeBuildFrom(__dirname));
