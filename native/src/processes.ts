@@ -15,21 +15,17 @@ export interface Finished extends ExitStatus {
  */
 export function runAllSync(commands: { file: string; args: string[] }[]): Finished[] {
   const proc = procAddon();
-  const started = commands.map((c) => {
-    const [r, w] = proc.pipe();
-    try {
-      return { pid: proc.spawn(c.file, [c.file, ...c.args], [-1, -1, w], false, false), r };
-    } catch (e) {
-      closeSync(r);
-      return { error: e as NodeJS.ErrnoException };
-    } finally {
-      closeSync(w);
-    }
-  });
-  return started.map((s) => {
-    if (s.error) return { code: null, signal: null, stderr: '', error: s.error };
-    const stderr = readToEnd(s.r!);
-    return { ...proc.wait(s.pid!, false)!, stderr };
+  const pipes = commands.map(() => proc.pipe());
+  let started: (number | NodeJS.ErrnoException)[];
+  try {
+    started = proc.spawnAll(commands.map((c, i) => [c.file, [c.file, ...c.args], [-1, -1, pipes[i][1]]]));
+  } finally {
+    for (const [, w] of pipes) closeSync(w);
+  }
+  return started.map((s, i) => {
+    const stderr = readToEnd(pipes[i][0]);
+    if (typeof s !== 'number') return { code: null, signal: null, stderr, error: s };
+    return { ...proc.wait(s, false)!, stderr };
   });
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -139,6 +140,27 @@ out:
   if (devnull >= 0) close(devnull);
   if (exe >= 0) close(exe);
   return err;
+}
+
+static void *run_job(void *p) {
+  struct spawn_job *job = p;
+  job->err = spawn_process(&job->req, &job->pid);
+  return NULL;
+}
+
+/* The parent of a vfork child waits until the child has exec'd, and the exec of a setuid
+ * helper takes about a millisecond: one thread each keeps those waits side by side. */
+void spawn_all(struct spawn_job *jobs, int n) {
+  pthread_t threads[n > 1 ? n : 1];
+  int threaded[n > 1 ? n : 1];
+  for (int i = 1; i < n; i++) threaded[i] = pthread_create(&threads[i], NULL, run_job, &jobs[i]) == 0;
+  if (n > 0) run_job(&jobs[0]);
+  for (int i = 1; i < n; i++) {
+    if (threaded[i])
+      pthread_join(threads[i], NULL);
+    else
+      run_job(&jobs[i]);
+  }
 }
 
 int spawn_wait(pid_t pid, int nohang, int *status) {

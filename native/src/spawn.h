@@ -23,6 +23,15 @@ struct spawn_req {
 
 int spawn_process(const struct spawn_req *req, pid_t *pid);
 
+/* Several processes at once (the two id map helpers): each request after the first is
+ * started from a thread of its own, so that their execs overlap. err is 0 or -errno. */
+struct spawn_job {
+  struct spawn_req req;
+  pid_t pid;
+  int err;
+};
+void spawn_all(struct spawn_job *jobs, int n);
+
 /* waitpid(pid); *status is the raw wait status. With nohang, 0 and *status = -1 while it runs. */
 int spawn_wait(pid_t pid, int nohang, int *status);
 

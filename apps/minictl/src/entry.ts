@@ -6,6 +6,7 @@
 import { dirname, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
+import { exitWhenWritten, trackStdio } from './exit';
 import { buildProgram, main } from './main';
 import { setSelfCommand } from './self';
 import { warmUp } from './warm-up';
@@ -17,15 +18,6 @@ function nativeBuildFrom(distDir: string): string {
   return resolve(distDir, '..', '..', '..', 'native', 'build', 'Release');
 }
 
-/**
- * Every command has finished its work when main resolves. Exiting now skips Node's heap
- * teardown (~2 ms with the snapshot's heap); stdout and stderr are synchronous here (files,
- * pipes and terminals on Linux), so nothing written is lost.
- */
-function exit(): void {
-  process.exit();
-}
-
 if (startupSnapshot.isBuildingSnapshot()) {
   // Also compiles the default seccomp filter, which every run installs, into the snapshot.
   warmUp();
@@ -35,11 +27,13 @@ if (startupSnapshot.isBuildingSnapshot()) {
     // its own path, not one baked in at build time, says where the rest of the build is.
     useNativeBuild(nativeBuildFrom(dirname(process.execPath)));
     setSelfCommand([process.execPath]);
+    trackStdio();
     // A single executable's argv[1] repeats its path, where node would have a script's.
-    void main([process.argv[0], 'minictl', ...process.argv.slice(2)], program).then(exit);
+    void main([process.argv[0], 'minictl', ...process.argv.slice(2)], program).then(exitWhenWritten);
   });
 } else {
   useNativeBuild(nativeBuildFrom(__dirname));
   setSelfCommand([process.execPath, __filename]);
-  void main(process.argv).then(exit);
+  trackStdio();
+  void main(process.argv).then(exitWhenWritten);
 }
