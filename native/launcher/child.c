@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -91,12 +92,20 @@ static void __attribute__((noreturn)) init_loop(pid_t cmd) {
   }
 }
 
-void child_main(const struct plan *plan, const struct child_fds *fds) {
-  char go;
+/* The plan the launcher passes on once the maps are written (checked there: it has a command). */
+static void read_plan_from(int fd, struct plan *plan) {
+  uint32_t len;
+  if (read_full(fd, &len, sizeof(len)) != sizeof(len)) _exit(125);
+  unsigned char *buf = malloc(len ? len : 1);
+  if (!buf || read_full(fd, buf, len) != (ssize_t)len || plan_decode(buf, len, plan) < 0) _exit(125);
+  close(fd);
+}
+
+void child_main(const struct child_fds *fds) {
+  struct plan full, *plan = &full;
   /* Die with the launcher; the go pipe covers the race where it is already gone. */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (read_full(fds->go_rd, &go, 1) != 1) _exit(125);
-  close(fds->go_rd);
+  read_plan_from(fds->go_rd, plan);
 
   steps_run(plan, fds->err_wr);
   int slave = plan->tty ? open_pty(plan, fds->tty_sock, fds->err_wr) : -1;

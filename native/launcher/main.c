@@ -5,8 +5,11 @@
  * exposes no writable host file as /proc/1/exe (the runc CVE-2019-5736 attack).
  *
  * Protocol on fd 3 (a socketpair with Node):
- *   Node -> launcher   u32 magic "MCP1", u32 length, the encoded plan (plan.h)
+ *   Node -> launcher   the prelude: a plan (u32 magic "MCP1", u32 length, steps: plan.h) of
+ *                      the steps needed before clone (OP_CONFIG, OP_SETNS), sent as soon as
+ *                      Node knows them, so that the namespaces are made while it works out the rest
  *   launcher -> Node   "PID <pid>"          the child exists; write its id maps (MAPS_PLS)
+ *   Node -> launcher   the whole plan, which the launcher passes on to the child
  *   Node -> launcher   "HELPER <pid>"       a host-side helper to stop when the launcher exits
  *   Node -> launcher   "GO"                 maps written (MAPS_ACK); anything else aborts
  *   launcher -> Node   "WARN <step> <errno>" a step used its fallback
@@ -40,13 +43,28 @@
 
 static const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-static int read_plan(struct plan *plan) {
+/* One plan from Node. raw (optional) gets a copy of its bytes as sent, before decoding
+ * rewrites them in place: the child decodes its own. */
+static int read_plan(struct plan *plan, unsigned char **raw, uint32_t *raw_len) {
   uint32_t head[2];
   if (read_full(CTL_FD, head, sizeof(head)) != sizeof(head) || head[0] != PLAN_MAGIC || head[1] > (64u << 20))
     return -1;
   unsigned char *buf = malloc(head[1] ? head[1] : 1);
   if (!buf || read_full(CTL_FD, buf, head[1]) != (ssize_t)head[1]) return -1;
+  if (raw) {
+    if (!(*raw = malloc(head[1] ? head[1] : 1))) return -1;
+    memcpy(*raw, buf, head[1]);
+    *raw_len = head[1];
+  }
   return plan_decode(buf, head[1], plan);
+}
+
+/* The whole plan must run a command and agree with the prelude the namespaces were made by. */
+static int matches_prelude(const struct plan *plan, const struct plan *pre) {
+  const char *none = "";
+  return plan->argv_index >= 0 && plan->clone_flags == pre->clone_flags && plan->tty == pre->tty &&
+         strcmp(plan->userns_path ? plan->userns_path : none, pre->userns_path ? pre->userns_path : none) == 0 &&
+         strcmp(plan->pidns_path ? plan->pidns_path : none, pre->pidns_path ? pre->pidns_path : none) == 0;
 }
 
 /* Host-side helpers Node started for this container (pasta): they do not notice the
@@ -159,19 +177,21 @@ static int supervise(pid_t pid, int sfd, struct relay *r, int detached) {
 }
 
 int main(void) {
-  struct plan plan;
+  struct plan pre, plan;
+  unsigned char *raw = NULL;
+  uint32_t raw_len = 0;
   if (fcntl(CTL_FD, F_SETFD, FD_CLOEXEC) < 0) return 125;
   /* No death signal: when Node dies its end of the control socket closes, and the launcher
    * then kills the container and stops the helpers before it exits. */
   atexit(stop_helpers);
-  if (read_plan(&plan) < 0) {
+  if (read_plan(&pre, NULL, NULL) < 0) {
     ctl_send("ERR -2 %d", EINVAL);
     return 125;
   }
   int sfd = signal_fd();
   int go[2], err[2], tty[2] = {-1, -1};
   if (sfd < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-      (plan.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty) < 0)) {
+      (pre.tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty) < 0)) {
     ctl_send("ERR -1 %d", errno);
     return 125;
   }
@@ -179,11 +199,11 @@ int main(void) {
   /* Joining a user namespace: the launcher enters it first, so that the namespaces clone
    * makes belong to it (and the child has its capabilities there). A pid namespace applies
    * to children only: entered here too, the child is born in it. */
-  if (join_before_clone(plan.userns_path, CLONE_NEWUSER) < 0 || join_before_clone(plan.pidns_path, CLONE_NEWPID) < 0) {
+  if (join_before_clone(pre.userns_path, CLONE_NEWUSER) < 0 || join_before_clone(pre.pidns_path, CLONE_NEWPID) < 0) {
     ctl_send("ERR -4 %d", errno);
     return 125;
   }
-  pid_t pid = (pid_t)syscall(SYS_clone, plan.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+  pid_t pid = (pid_t)syscall(SYS_clone, pre.clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
   if (pid < 0) {
     ctl_send("ERR -1 %d", errno);
     return 125;
@@ -194,20 +214,23 @@ int main(void) {
     close(sfd);
     if (tty[0] >= 0) close(tty[0]);
     struct child_fds fds = {.go_rd = go[0], .err_wr = err[1], .tty_sock = tty[1]};
-    child_main(&plan, &fds);
+    child_main(&fds);
   }
   close(go[0]);
   close(err[1]);
   if (tty[1] >= 0) close(tty[1]);
 
   ctl_send("PID %d", pid);
-  if (wait_go() < 0) {
+  int plan_ok = read_plan(&plan, &raw, &raw_len) == 0 && matches_prelude(&plan, &pre);
+  if (!plan_ok) ctl_send("ERR -2 %d", EINVAL);
+  if (!plan_ok || wait_go() < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return 125;
   }
-  if (write_all(go[1], "g", 1) < 0) return 125;
+  if (write_all(go[1], &raw_len, sizeof(raw_len)) < 0 || write_all(go[1], raw, raw_len) < 0) return 125;
   close(go[1]);
+  free(raw);
 
   struct relay r = {.master = -1};
   int master = plan.tty ? recv_fd(tty[0]) : -1;

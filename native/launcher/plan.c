@@ -83,7 +83,7 @@ int plan_decode(unsigned char *buf, size_t len, struct plan *out) {
       break;
     }
   }
-  if (p != end || out->argv_index < 0) goto bad;
+  if (p != end) goto bad;
   if (!out->env) out->env = calloc(1, sizeof(char *));
   return 0;
 bad:

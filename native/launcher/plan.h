@@ -71,7 +71,8 @@ struct plan {
   char **env;
 };
 
-/* Decode a plan buffer (modified in place). Returns 0, or -1 with errno = EINVAL. */
+/* Decode a plan buffer (modified in place). Returns 0, or -1 with errno = EINVAL. A prelude
+ * (the steps the launcher needs before clone) has no OP_ARGV; a plan to run must have one. */
 int plan_decode(unsigned char *buf, size_t len, struct plan *out);
 
 #endif

@@ -2,6 +2,7 @@ import { closeSync, readSync, writeSync } from 'node:fs';
 import { encodePlan, launcherPath, procAddon, signalName, type ExitStatus, type Step } from '@minictl/native';
 import { formatIdMap, writeMaps, type IdMap } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
+import { preludeSteps, type PreludeSpec } from './plan';
 import type { ContainerSpec } from './spec';
 
 export interface LaunchHooks {
@@ -29,22 +30,24 @@ class Session {
   readonly launcher: number;
   private readonly fd: number;
   private readonly lines: LineReader;
+  private steps: Step[] = [];
+  private hooks: LaunchHooks = {};
   private failure?: LaunchError;
   private failed?: { step: string; errno: string };
   /** the container's first process, as the host sees it */
   pid?: number;
+  /** start() was called: the plan is (being) sent */
+  private started = false;
   /** the command runs (STARTED), or waits at the start gate (READY) */
   private reached = false;
   private done = false;
 
-  /** stdio: the launcher's fds 0-2 (-1: /dev/null); its fd 3 is the control socket. */
-  constructor(
-    private readonly spec: ContainerSpec,
-    private readonly steps: Step[],
-    private readonly hooks: LaunchHooks,
-    stdio: [number, number, number],
-  ) {
-    const plan = encodePlan(this.steps);
+  /**
+   * Starts the launcher with the prelude of a plan: it makes the namespaces while the caller
+   * works out the rest. stdio: the launcher's fds 0-2 (-1: /dev/null); its fd 3 is the
+   * control socket.
+   */
+  constructor(prelude: Step[], stdio: [number, number, number]) {
     const proc = procAddon();
     const [mine, theirs] = proc.socketpair();
     try {
@@ -61,18 +64,34 @@ class Session {
     }
     this.fd = mine;
     this.lines = new LineReader(mine);
-    this.send(plan);
+    this.send(encodePlan(prelude));
   }
 
   /**
    * Drives the launcher until the command runs (STARTED) or waits at the start gate (READY):
-   * the id maps and the hooks when it asks (PID), then GO. False when the launcher gave up
-   * first; exited() then says why.
+   * the id maps and the hooks when it asks (PID), then the plan and GO. False when the
+   * launcher gave up first; exited() then says why. The plan's prelude must be the one the
+   * launcher was started with (it checks).
    */
-  async start(until: 'STARTED' | 'READY'): Promise<boolean> {
+  async start(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks, until: 'STARTED' | 'READY'): Promise<boolean> {
+    this.started = true;
+    this.steps = steps;
+    this.hooks = hooks;
+    const plan = encodePlan(steps);
     if (!(await this.readUntil('PID'))) return false;
-    await this.prepare(this.pid!);
+    await this.prepare(spec, this.pid!, plan);
     return (this.reached = await this.readUntil(until));
+  }
+
+  /** A launcher never given its plan ends (its child with it) once its socket closes. */
+  abandon(): void {
+    if (this.started || this.done) return;
+    this.release();
+    try {
+      procAddon().wait(this.launcher, false);
+    } catch {
+      // reaped already
+    }
   }
 
   /** Messages up to `kind`; false at an error or when the launcher is gone. */
@@ -106,36 +125,37 @@ class Session {
     return kind;
   }
 
-  /** MAPS_PLS: write the id maps (a new user namespace only), run the hooks, then GO. */
-  private async prepare(pid: number): Promise<void> {
+  /** MAPS_PLS: write the id maps (a new user namespace only), run the hooks, then the plan and GO. */
+  private async prepare(spec: ContainerSpec, pid: number, plan: Buffer): Promise<void> {
     let helpers: number[] = [];
     try {
       // Maps belong to a user namespace this launch creates, not to one it joins.
-      if (this.spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined) && !this.spec.minictl.join) {
-        const uidMap = toIdMap(this.spec.linux.uidMappings);
-        const gidMap = toIdMap(this.spec.linux.gidMappings);
+      if (spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined) && !spec.minictl.join) {
+        const uidMap = toIdMap(spec.linux.uidMappings);
+        const gidMap = toIdMap(spec.linux.gidMappings);
         await writeMaps(pid, uidMap, gidMap, {
-          useHelpers: this.spec.minictl.useIdHelpers,
-          setgroups: this.spec.minictl.setgroups,
-          projidMap: this.spec.minictl.projidMappings && toIdMap(this.spec.minictl.projidMappings),
+          useHelpers: spec.minictl.useIdHelpers,
+          setgroups: spec.minictl.setgroups,
+          projidMap: spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings),
         });
-        this.hooks.trace?.(`uid_map: ${oneLine(uidMap)}; gid_map: ${oneLine(gidMap)}; setgroups: ${this.spec.minictl.setgroups}`);
+        this.hooks.trace?.(`uid_map: ${oneLine(uidMap)}; gid_map: ${oneLine(gidMap)}; setgroups: ${spec.minictl.setgroups}`);
       }
       helpers = (await this.hooks.beforeStart?.(pid)) ?? [];
     } catch (e) {
       const err = e as Error & { step?: string; errno?: string };
       this.failure ??= new LaunchError(err.message, err.step ?? 'write id maps', err.errno, 125);
-      this.send('NO\n');
+      // The launcher reads a whole plan before it hears NO.
+      this.send(plan, 'NO\n');
       return;
     }
     // Once GO is read, the launcher stops these when it ends; if it is gone already, we do.
-    if (!this.send(helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n')) for (const h of helpers) signalQuietly(h, 'SIGTERM');
+    if (!this.send(plan, helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n')) for (const h of helpers) signalQuietly(h, 'SIGTERM');
   }
 
   /** Writes to the launcher; false when it is gone (its messages and status tell why). */
-  private send(data: string | Buffer): boolean {
+  private send(data: Buffer, lines = ''): boolean {
     try {
-      writeSync(this.fd, typeof data === 'string' ? Buffer.from(data) : data);
+      writeSync(this.fd, lines ? Buffer.concat([data, Buffer.from(lines)]) : data);
       return true;
     } catch {
       return false;
@@ -247,6 +267,20 @@ function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** A launcher started ahead of its plan (prelaunch); launch takes it over, or abandon ends it. */
+export interface Prelaunched {
+  abandon(): void;
+}
+
+/**
+ * Starts the launcher before the plan is known, from what decides the namespaces alone, so
+ * that they are made (~1.5 ms) while the caller works out the rest. Pass the result to
+ * launch, with a spec that agrees on it; abandon it if the run stops before that.
+ */
+export function prelaunch(prelude: PreludeSpec, stdin: 'inherit' | 'ignore' = 'inherit'): Prelaunched {
+  return new Session(preludeSteps(prelude), [stdin === 'inherit' ? 0 : -1, 1, 2]);
+}
+
 /**
  * Start the container described by spec + steps and wait for it. Resolves with the
  * container's exit status; rejects with LaunchError when it could not be started.
@@ -256,8 +290,9 @@ export async function launch(
   steps: Step[],
   hooks: LaunchHooks = {},
   stdin: 'inherit' | 'ignore' = 'inherit',
+  prelaunched?: Prelaunched,
 ): Promise<number> {
-  const session = new Session(spec, steps, hooks, [stdin === 'inherit' ? 0 : -1, 1, 2]);
+  const session = prelaunched instanceof Session ? prelaunched : new Session(preludeSteps(spec), [stdin === 'inherit' ? 0 : -1, 1, 2]);
   // A command that is pid 1 ignores signals it has no handler for: a second SIGINT or
   // SIGTERM to minictl ends the container for good (the launcher's death takes it down).
   // During the few milliseconds of set-up they wait, as the launcher would make them wait.
@@ -267,7 +302,7 @@ export async function launch(
   };
   for (const s of FORWARDED) process.on(s, forward);
   try {
-    await session.start('STARTED');
+    await session.start(spec, steps, hooks, 'STARTED');
     return await session.exited();
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
@@ -287,8 +322,8 @@ export interface Detached {
  * once the command runs (STARTED), or, with a start gate, once it waits for `start` (READY).
  */
 export async function launchDetached(spec: ContainerSpec, steps: Step[], output: number, hooks: LaunchHooks = {}): Promise<Detached> {
-  const session = new Session(spec, steps, hooks, [-1, output, output]);
-  if (!(await session.start(spec.minictl.startGate ? 'READY' : 'STARTED'))) {
+  const session = new Session(preludeSteps(spec), [-1, output, output]);
+  if (!(await session.start(spec, steps, hooks, spec.minictl.startGate ? 'READY' : 'STARTED'))) {
     await session.exited();
     throw new LaunchError('the launcher exited early', 'start', undefined, 125);
   }

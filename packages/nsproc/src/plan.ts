@@ -23,8 +23,37 @@ export interface PlanContext {
 }
 
 /** The namespaces clone creates: those asked for without a path to join. */
-export function cloneFlags(spec: ContainerSpec): number {
+export function cloneFlags(spec: { linux: Pick<ContainerSpec['linux'], 'namespaces'> }): number {
   return spec.linux.namespaces.filter((n) => n.path === undefined).reduce((f, n) => f | CLONE_FLAG[n.type], 0);
+}
+
+/** What the launcher must know before it clones: the part of a spec its prelude comes from. */
+export interface PreludeSpec {
+  linux: Pick<ContainerSpec['linux'], 'namespaces'>;
+  process: Pick<ContainerSpec['process'], 'terminal'>;
+  minictl: Pick<ContainerSpec['minictl'], 'init' | 'join' | 'detached'>;
+}
+
+/**
+ * The steps a plan begins with, which the launcher also gets on their own, first, as the
+ * prelude (launcher/main.c): it makes the namespaces from them while the rest is worked out.
+ */
+export function preludeSteps(spec: PreludeSpec): Step[] {
+  return [
+    {
+      op: Op.CONFIG,
+      args: [
+        String(spec.minictl.join ? 0 : cloneFlags(spec) >>> 0),
+        spec.minictl.init ? '1' : '0',
+        spec.process.terminal ? '1' : '0',
+        ...(spec.minictl.detached ? [spec.minictl.detached.exitFile] : []),
+      ],
+      what: 'configure the launcher',
+    },
+    ...spec.linux.namespaces
+      .filter((n) => n.path !== undefined)
+      .map((n) => ({ op: Op.SETNS, args: [n.path!, String(CLONE_FLAG[n.type] >>> 0)], what: `join the ${n.type} namespace ${n.path}` })),
+  ];
 }
 
 /** Compile a validated spec into the launcher's ordered list of primitive steps. */
@@ -41,19 +70,7 @@ export function compilePlan(spec: ContainerSpec, ctx: PlanContext): Step[] {
   }));
   const p = spec.process;
   return [
-    {
-      op: Op.CONFIG,
-      args: [
-        String(spec.minictl.join ? 0 : cloneFlags(spec) >>> 0),
-        spec.minictl.init ? '1' : '0',
-        p.terminal ? '1' : '0',
-        ...(spec.minictl.detached ? [spec.minictl.detached.exitFile] : []),
-      ],
-      what: 'configure the launcher',
-    },
-    ...spec.linux.namespaces
-      .filter((n) => n.path !== undefined)
-      .map((n) => ({ op: Op.SETNS, args: [n.path!, String(CLONE_FLAG[n.type] >>> 0)], what: `join the ${n.type} namespace ${n.path}` })),
+    ...preludeSteps(spec),
     ...(spec.minictl.join ? [{ op: Op.JOIN, args: [String(spec.minictl.join)], what: `enter the namespaces of process ${spec.minictl.join}` }] : []),
     ...(spec.minictl.startGate ? [{ op: Op.STARTGATE, args: [spec.minictl.startGate], what: 'open the start fifo' }] : []),
     ...(spec.minictl.consoleSocket ? [{ op: Op.CONSOLE, args: [spec.minictl.consoleSocket], what: 'the console socket' }] : []),

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { release } from 'node:os';
 import { join, resolve as pathResolve } from 'node:path';
 import { isatty } from 'node:tty';
-import { compilePlan, launch, LaunchError, validateSpec, type IdMapping } from '@minictl/nsproc';
+import { compilePlan, launch, LaunchError, prelaunch, validateSpec, type IdMapping, type Prelaunched } from '@minictl/nsproc';
 import { removeTree, resolveUser, storeFor, type RootMode, type Store } from '@minictl/rootfs';
 import { treeTools, type TreeTools } from '../identity/namespaced';
 import { isHostRoot } from '../identity/host-root';
@@ -17,7 +17,7 @@ import { startDetached } from '../lifecycle/detach';
 import type { Step } from '@minictl/native';
 import { checkAgainstHost } from './resources';
 import { commandFor } from './image-defaults';
-import { specFromOptions, type RunOptions } from './spec-from-options';
+import { preludeFromOptions, specFromOptions, type RunOptions } from './spec-from-options';
 
 export interface RunCommandOptions extends RunOptions {
   rootfs?: string;
@@ -41,6 +41,30 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   const image = opts.rootfs ? undefined : positional[0];
   const rest = opts.rootfs ? positional : positional.slice(1);
   if (!opts.rootfs && !image) throw new UsageError('missing IMAGE: minictl run [options] IMAGE [COMMAND [ARG...]]');
+  // A detached container has no terminal to talk to: its output goes to its log.
+  const terminal = opts.detach ? false : (opts.tty ?? (isatty(0) && isatty(1)));
+  // The launcher makes the namespaces while the image and the plan are worked out.
+  let ahead = opts.detach ? undefined : prelaunch(preludeFromOptions(opts, terminal));
+  const takeAhead = (): Prelaunched | undefined => {
+    const taken = ahead;
+    ahead = undefined;
+    return taken;
+  };
+  try {
+    return await runPrepared(store, image, rest, terminal, opts, takeAhead);
+  } finally {
+    takeAhead()?.abandon();
+  }
+}
+
+async function runPrepared(
+  store: Store,
+  image: string | undefined,
+  rest: string[],
+  terminal: boolean,
+  opts: RunCommandOptions,
+  takeAhead: () => Prelaunched | undefined,
+): Promise<number> {
   const identity = resolveIdentity(opts);
   if (identity.notice) notice(identity.notice);
   requireOwnIds(identity);
@@ -48,8 +72,6 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   const opened = opts.rootfs ? undefined : await openImage(image!, store, trees, opts);
   const rootfs = opened?.rootfs ?? checkRootfs(opts.rootfs!);
   const args = commandFor(opened?.defaults, opts.entrypoint, rest);
-  // A detached container has no terminal to talk to: its output goes to its log.
-  const terminal = opts.detach ? false : (opts.tty ?? (isatty(0) && isatty(1)));
   const id = newContainerId();
   const states = opts.detach ? containers(opts.stateRoot) : undefined;
   const name = opts.name ?? id.slice(0, 12);
@@ -69,15 +91,15 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
     const plumbing = hostPlumbing(spec, id);
     checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
     await checkPortsFree(spec.minictl.publish ?? []);
+    const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
     if (states) {
       reserveName(states, id, name);
-      const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
       await startDetached({ store: states, spec, steps, id, name, image: image && (existsSync(image) ? pathResolve(image) : image), hooks, cgroup: plumbing.cgroupDir });
       process.stdout.write(`${id}\n`);
       return 0;
     }
     try {
-      return await launch(spec, steps, { warn: (step, errno) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart });
+      return await launch(spec, steps, hooks, 'inherit', takeAhead());
     } finally {
       plumbing.stop();
     }

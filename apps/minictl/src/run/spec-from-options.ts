@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { namesOf, parseSecurebits, resolveRunPolicy } from '@minictl/caps';
-import type { ContainerSpec } from '@minictl/nsproc';
+import type { ContainerSpec, NamespaceType, PreludeSpec } from '@minictl/nsproc';
 import { defaultProfile, parseProfile, type SeccompProfile } from '@minictl/seccomp';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, type ImageDefaults, type ImageUser, type RootMode } from '@minictl/rootfs';
 import type { ResolvedIdentity } from '../identity/resolve';
-import { etcFiles, parseNetwork } from './network';
+import { etcFiles, parseNetwork, type NetworkMode } from './network';
 import { mergeEnv, parseEnvArg, parseEnvFile, parseVolume, UsageError } from './parse';
 import { parseMemory, parsePidsLimit, parsePublish, parseTmpfs, parseUlimit } from './resources';
 
@@ -57,6 +57,16 @@ export interface SpecInputs {
 }
 
 /** The ContainerSpec for `minictl run`: flags over minictl's defaults. */
+/** Every namespace of its own, but the host's network with --network host. */
+export function namespacesFor(network: NetworkMode): { type: NamespaceType }[] {
+  return (['user', 'mount', 'pid', 'uts', 'ipc', 'network'] as const).filter((type) => type !== 'network' || network !== 'host').map((type) => ({ type }));
+}
+
+/** What the launcher needs before it clones (see prelaunch), from the options alone. */
+export function preludeFromOptions(opts: Pick<RunOptions, 'network' | 'init'>, terminal: boolean): PreludeSpec {
+  return { linux: { namespaces: namespacesFor(parseNetwork(opts.network)) }, process: { terminal }, minictl: { init: opts.init } };
+}
+
 export function specFromOptions(i: SpecInputs): ContainerSpec {
   const hostEnv = i.hostEnv ?? process.env;
   const hostname = i.opts.hostname ?? i.id.slice(0, 12);
@@ -97,9 +107,7 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
     hostname,
     mounts: [...i.opts.volume.map((v) => parseVolume(v)), ...(i.opts.tmpfs ?? []).map(parseTmpfs)],
     linux: {
-      namespaces: (['user', 'mount', 'pid', 'uts', 'ipc', 'network'] as const)
-        .filter((type) => type !== 'network' || network !== 'host')
-        .map((type) => ({ type })),
+      namespaces: namespacesFor(network),
       uidMappings: i.identity.uidMappings,
       gidMappings: i.identity.gidMappings,
       seccomp: seccompProfile(i.opts.seccomp ?? 'default', namesOf(caps.bounding)),
