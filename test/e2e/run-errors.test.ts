@@ -3,18 +3,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CLI, Sandbox, tempDir, testImage } from '../support/harness';
+import { CLI, processesWithEnv, Sandbox, tempDir, testImage } from '../support/harness';
 
 const box = new Sandbox();
 
+let runs = 0;
+
+/** One line, the exit code, nothing cached, and no process left: run starts its launcher
+ * before it opens the image, and must end it when the image fails. */
 function expectCleanFailure(args: string[], code: number, message: RegExp): void {
-  const r = box.run(args);
+  const mark = `MINICTL_TEST_RUN=${process.pid}-${++runs}`;
+  const r = box.run(args, { env: { MINICTL_TEST_RUN: mark.split('=')[1] } });
   expect(r.status).toBe(code);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^minictl: /);
   expect(lines[0]).toMatch(message);
   expect(box.images()).toEqual([]);
+  expect(processesWithEnv(mark)).toEqual([]);
 }
 
 describe('minictl run: bad input', () => {

@@ -169,6 +169,20 @@ export function processesWith(marker: string): number[] {
   return found;
 }
 
+/** Processes whose environment holds entry (KEY=VALUE): what a run that was given it left. */
+export function processesWithEnv(entry: string): number[] {
+  const found: number[] = [];
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry)) found.push(Number(pid));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
 /** A field of /proc/self/status text, e.g. status(text, 'CapEff'). */
 export function statusField(text: string, field: string): string {
   const m = new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(text);

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateSpec } from '@minictl/nsproc';
+import { preludeSteps, validateSpec } from '@minictl/nsproc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/run/parse';
 import type { ResolvedIdentity } from '../src/identity/resolve';
-import { DEFAULT_PATH, specFromOptions, type RunOptions, type SpecInputs } from '../src/run/spec-from-options';
+import { DEFAULT_PATH, preludeFromOptions, specFromOptions, type RunOptions, type SpecInputs } from '../src/run/spec-from-options';
 import { expectThrown } from '../../../test/support/expect-thrown';
 
 const ID = '0123456789abcdef0123456789abcdef';
@@ -139,6 +139,16 @@ describe('specFromOptions: namespaces, ids, root', () => {
     expect(specFromOptions(inputs()).linux.namespaces).toEqual(
       ['user', 'mount', 'pid', 'uts', 'ipc', 'network'].map((type) => ({ type })),
     );
+  });
+
+  it('agrees with the prelude run starts the launcher with, from the options alone', () => {
+    for (const network of ['none', 'host', 'pasta'])
+      for (const init of [true, false])
+        for (const terminal of [true, false]) {
+          const spec = specFromOptions(inputs({ network, init }, { terminal }));
+          expect(preludeSteps(preludeFromOptions({ network, init }, terminal))).toEqual(preludeSteps(spec));
+        }
+    expect(preludeFromOptions({ network: 'host', init: true }, false).linux.namespaces).not.toContainEqual({ type: 'network' });
   });
 
   it('takes the id maps, setgroups and the helper choice from the resolved identity', () => {

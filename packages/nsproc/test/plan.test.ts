@@ -1,6 +1,6 @@
 import { CLONE, MOUNT_ATTR, MS, Op, encodePlan, type Step } from '@minictl/native';
 import { describe, expect, it } from 'vitest';
-import { cloneFlags, compilePlan, type PlanContext } from '../src/plan';
+import { cloneFlags, compilePlan, preludeSteps, type PlanContext } from '../src/plan';
 import type { ContainerSpec, NamespaceType } from '../src/spec';
 import { makeSpec } from './spec-factory';
 
@@ -50,6 +50,19 @@ describe('compilePlan: CONFIG', () => {
 
   it('is the only CONFIG step', () => {
     expect(ops(compilePlan(makeSpec(), ctx)).filter((op) => op === Op.CONFIG)).toHaveLength(1);
+  });
+});
+
+describe('preludeSteps: what the launcher gets before the plan', () => {
+  it('are the steps the plan begins with: CONFIG, then the namespaces to join by path', () => {
+    const spec = makeSpec((s) => {
+      s.linux.namespaces = [{ type: 'user', path: '/proc/7/ns/user' }, { type: 'mount' }, { type: 'pid', path: '/proc/7/ns/pid' }];
+      s.process.terminal = true;
+    });
+    const prelude = preludeSteps(spec);
+    expect(ops(prelude)).toEqual([Op.CONFIG, Op.SETNS, Op.SETNS]);
+    expect(prelude[0].args).toEqual([String(CLONE.NEWNS), '1', '1']);
+    expect(compilePlan(spec, ctx).slice(0, prelude.length)).toEqual(prelude);
   });
 });
 
