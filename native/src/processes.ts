@@ -8,12 +8,18 @@ export interface Finished extends ExitStatus {
   error?: NodeJS.ErrnoException;
 }
 
+/** Commands started by startAll: finish() waits for them all. */
+export interface Running {
+  finish(): Finished[];
+}
+
 /**
- * Runs short commands side by side and waits for all of them, blocking: for helpers on the
- * container start path (newuidmap, newgidmap), where child_process would fork all of Node for
- * each one. Stdin and stdout are /dev/null; stderr is collected.
+ * Starts short commands side by side, for helpers on the container start path (newuidmap,
+ * newgidmap), where child_process would fork all of Node for each one. They run on while the
+ * caller works; finish() blocks until all have exited. Stdin and stdout are /dev/null;
+ * stderr is collected.
  */
-export function runAllSync(commands: { file: string; args: string[] }[]): Finished[] {
+export function startAll(commands: { file: string; args: string[] }[]): Running {
   const proc = procAddon();
   const pipes = commands.map(() => proc.pipe());
   let started: (number | NodeJS.ErrnoException)[];
@@ -22,11 +28,14 @@ export function runAllSync(commands: { file: string; args: string[] }[]): Finish
   } finally {
     for (const [, w] of pipes) closeSync(w);
   }
-  return started.map((s, i) => {
-    const stderr = readToEnd(pipes[i][0]);
-    if (typeof s !== 'number') return { code: null, signal: null, stderr, error: s };
-    return { ...proc.wait(s, false)!, stderr };
-  });
+  return {
+    finish: () =>
+      started.map((s, i) => {
+        const stderr = readToEnd(pipes[i][0]);
+        if (typeof s !== 'number') return { code: null, signal: null, stderr, error: s };
+        return { ...proc.wait(s, false)!, stderr };
+      }),
+  };
 }
 
 function readToEnd(fd: number): string {

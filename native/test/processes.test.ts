@@ -1,20 +1,20 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { procAddon } from '../src/addon';
-import { runAllSync } from '../src/processes';
+import { startAll } from '../src/processes';
 
-describe('runAllSync', () => {
+describe('startAll', () => {
   it('runs commands side by side and reports each one\'s status and stderr', () => {
-    const [a, b] = runAllSync([
+    const [a, b] = startAll([
       { file: '/bin/sh', args: ['-c', 'echo first >&2; exit 3'] },
       { file: 'sh', args: ['-c', 'kill -TERM $$'] },
-    ]);
+    ]).finish();
     expect(a).toMatchObject({ code: 3, signal: null, stderr: 'first\n' });
     expect(b).toMatchObject({ code: null, signal: 15, stderr: '' });
   });
 
   it('reports a command that cannot be started as an errno, not a status', () => {
-    const [r] = runAllSync([{ file: '/nonexistent/helper', args: [] }]);
+    const [r] = startAll([{ file: '/nonexistent/helper', args: [] }]).finish();
     expect(r.error?.code).toBe('ENOENT');
     expect(r.code).toBeNull();
   });

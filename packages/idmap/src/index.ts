@@ -14,4 +14,4 @@ export { parseSubIdFile, readSubIds, subIdFile, type SubIdOwner, type SubIdRange
 export { checkGranted } from './grant';
 export { mapsForMode, type Identity, type ModeMaps, type UsernsMode } from './modes';
 export { findHelper, type HelperName, type HelperStatus } from './helpers';
-export { helperArgs, writeMaps, type WriteMapsOptions } from './write';
+export { helperArgs, startMaps, type MapsInProgress, type WriteMapsOptions } from './write';

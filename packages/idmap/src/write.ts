@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync, constants } from 'node:fs';
-import { runAllSync, signalName, type Finished } from '@minictl/native';
+import { startAll, signalName, type Finished } from '@minictl/native';
 import { IdMapError } from './errors';
 import { formatIdMap, validateIdMap, type IdMap } from './map';
 
@@ -67,19 +67,27 @@ function helperError(step: 'newuidmap' | 'newgidmap', args: string[], r: Finishe
 }
 
 
+/** Maps being written: done() waits for the helpers still running and throws their failure. */
+export interface MapsInProgress {
+  done(): void;
+}
+
 /**
- * Writes the uid and gid maps of process `pid` (held by the launcher until this
- * resolves). Everything here is synchronous: three small /proc writes are cheaper than a
- * trip through the thread pool, and the two helpers run side by side in about the time
- * child_process would take to fork Node once.
+ * Writes the uid and gid maps of process `pid` (held by the launcher until they are written):
+ * direct writes at once; newuidmap and newgidmap are started side by side and run on while
+ * the caller works, until done(). Everything is synchronous: three small /proc writes are
+ * cheaper than a trip through the thread pool.
  */
-export async function writeMaps(pid: number, uidMap: IdMap, gidMap: IdMap, opts: WriteMapsOptions): Promise<void> {
+export function startMaps(pid: number, uidMap: IdMap, gidMap: IdMap, opts: WriteMapsOptions): MapsInProgress {
   if (!Number.isInteger(pid) || pid <= 0) {
     throw new IdMapError('write maps', `invalid pid ${pid}: expected a positive integer`);
   }
   validateIdMap(uidMap, 'uid');
   validateIdMap(gidMap, 'gid');
   const dir = `${opts.procRoot ?? '/proc'}/${pid}`;
+  const projid = () => {
+    if (opts.projidMap) writeProcFile(`${dir}/projid_map`, formatIdMap(opts.projidMap));
+  };
 
   if (!opts.useHelpers) {
     if (opts.setgroups === 'allow') {
@@ -92,21 +100,23 @@ export async function writeMaps(pid: number, uidMap: IdMap, gidMap: IdMap, opts:
     writeProcFile(`${dir}/setgroups`, 'deny');
     writeProcFile(`${dir}/uid_map`, formatIdMap(uidMap));
     writeProcFile(`${dir}/gid_map`, formatIdMap(gidMap));
-  } else {
-    writeWithHelpers(pid, dir, uidMap, gidMap, opts);
+    projid();
+    return { done: () => undefined };
   }
-  if (opts.projidMap) writeProcFile(`${dir}/projid_map`, formatIdMap(opts.projidMap));
-}
-
-function writeWithHelpers(pid: number, dir: string, uidMap: IdMap, gidMap: IdMap, opts: WriteMapsOptions): void {
   // newgidmap writes gid_map as is; writing "deny" first is how setgroups is refused.
   if (opts.setgroups === 'deny') writeProcFile(`${dir}/setgroups`, 'deny');
   const uidArgs = helperArgs(pid, uidMap);
   const gidArgs = helperArgs(pid, gidMap);
-  const [uid, gid] = runAllSync([
+  const running = startAll([
     { file: opts.newuidmap ?? 'newuidmap', args: uidArgs },
     { file: opts.newgidmap ?? 'newgidmap', args: gidArgs },
   ]);
-  const failure = helperError('newuidmap', uidArgs, uid) ?? helperError('newgidmap', gidArgs, gid);
-  if (failure) throw failure;
+  return {
+    done() {
+      const [uid, gid] = running.finish();
+      const failure = helperError('newuidmap', uidArgs, uid) ?? helperError('newgidmap', gidArgs, gid);
+      if (failure) throw failure;
+      projid();
+    },
+  };
 }

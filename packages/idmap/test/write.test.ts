@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { IdMapError } from '../src/errors';
 import { parseIdMap } from '../src/map';
-import { helperArgs, writeMaps } from '../src/write';
+import { helperArgs, startMaps } from '../src/write';
 
 const uidMap = parseIdMap('0 1000 1,1 100000 65536', 'uid');
 const gidMap = parseIdMap('0 1000 1,1 200000 65536', 'gid');
 const single = parseIdMap('0 1000 1', 'uid');
+
+/** Start and wait, a failure of either as a rejection. */
+const writeMaps = async (...args: Parameters<typeof startMaps>): Promise<void> => startMaps(...args).done();
 
 async function rejection(p: Promise<unknown>): Promise<IdMapError> {
   const err = await p.then(
@@ -25,7 +28,7 @@ describe('helperArgs', () => {
   });
 });
 
-describe('writeMaps', () => {
+describe('startMaps, then done', () => {
   const root = mkdtempSync(join(tmpdir(), 'idmap-write-'));
   const proc = join(root, 'proc');
   const pidDir = join(proc, '77');

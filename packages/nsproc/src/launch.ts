@@ -1,6 +1,6 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { encodePlan, launcherPath, procAddon, signalName, type ExitStatus, type Step } from '@minictl/native';
-import { formatIdMap, writeMaps, type IdMap } from '@minictl/idmap';
+import { formatIdMap, startMaps, type IdMap, type MapsInProgress } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
 import { preludeSteps, type PreludeSpec } from './plan';
 import type { ContainerSpec } from './spec';
@@ -38,6 +38,8 @@ class Session {
   pid?: number;
   /** start() was called: the plan is (being) sent */
   private started = false;
+  /** the id maps, begun before start() (mapEarly) */
+  private maps?: { ids: IdsToMap; writing?: MapsInProgress; error?: unknown };
   /** the command runs (STARTED), or waits at the start gate (READY) */
   private reached = false;
   private done = false;
@@ -78,9 +80,32 @@ class Session {
     this.steps = steps;
     this.hooks = hooks;
     const plan = encodePlan(steps);
-    if (!(await this.readUntil('PID'))) return false;
+    if (this.pid === undefined && !(await this.readUntil('PID'))) return false;
     await this.prepare(spec, this.pid!, plan);
     return (this.reached = await this.readUntil(until));
+  }
+
+  /** Not yet driven by start(): a prelaunched session launch may take over. */
+  get unused(): boolean {
+    return !this.started && !this.done;
+  }
+
+  /**
+   * Begins the id maps of the child once it exists (waiting for it if need be): newuidmap and
+   * newgidmap then run while the caller works out the plan. start() waits for them, and
+   * refuses a spec whose maps are not these.
+   */
+  async mapEarly(ids: IdsToMap): Promise<void> {
+    if (!this.unused || this.maps || !(await this.readUntil('PID'))) return;
+    this.maps = { ids };
+    try {
+      this.maps.writing = startMaps(this.pid!, toIdMap(ids.uidMappings), toIdMap(ids.gidMappings), {
+        useHelpers: ids.useIdHelpers,
+        setgroups: ids.setgroups,
+      });
+    } catch (e) {
+      this.maps.error = e;
+    }
   }
 
   /** A launcher never given its plan ends (its child with it) once its socket closes. */
@@ -133,11 +158,7 @@ class Session {
       if (spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined) && !spec.minictl.join) {
         const uidMap = toIdMap(spec.linux.uidMappings);
         const gidMap = toIdMap(spec.linux.gidMappings);
-        await writeMaps(pid, uidMap, gidMap, {
-          useHelpers: spec.minictl.useIdHelpers,
-          setgroups: spec.minictl.setgroups,
-          projidMap: spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings),
-        });
+        this.writtenMaps(spec, pid, uidMap, gidMap).done();
         this.hooks.trace?.(`uid_map: ${oneLine(uidMap)}; gid_map: ${oneLine(gidMap)}; setgroups: ${spec.minictl.setgroups}`);
       }
       helpers = (await this.hooks.beforeStart?.(pid)) ?? [];
@@ -150,6 +171,22 @@ class Session {
     }
     // Once GO is read, the launcher stops these when it ends; if it is gone already, we do.
     if (!this.send(plan, helpers.map((h) => `HELPER ${h}\n`).join('') + 'GO\n')) for (const h of helpers) signalQuietly(h, 'SIGTERM');
+  }
+
+  /** The maps begun early, if they are the spec's; otherwise begun now. */
+  private writtenMaps(spec: ContainerSpec, pid: number, uidMap: IdMap, gidMap: IdMap): MapsInProgress {
+    const ids: IdsToMap = { ...spec.linux, ...spec.minictl };
+    if (!this.maps) {
+      return startMaps(pid, uidMap, gidMap, {
+        useHelpers: ids.useIdHelpers,
+        setgroups: ids.setgroups,
+        projidMap: spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings),
+      });
+    }
+    if (this.maps.error) throw this.maps.error;
+    if (spec.minictl.projidMappings || idsKey(this.maps.ids) !== idsKey(ids))
+      throw new LaunchError('the id maps written early are not the ones of the spec', 'write id maps', undefined, 125);
+    return this.maps.writing!;
   }
 
   /** Writes to the launcher; false when it is gone (its messages and status tell why). */
@@ -267,8 +304,24 @@ function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** A launcher started ahead of its plan (prelaunch); launch takes it over, or abandon ends it. */
+/** The id maps of a new user namespace: the parts of a spec that say what to write. */
+export interface IdsToMap {
+  uidMappings: ContainerSpec['linux']['uidMappings'];
+  gidMappings: ContainerSpec['linux']['gidMappings'];
+  useIdHelpers: boolean;
+  setgroups: 'allow' | 'deny';
+}
+
+function idsKey(ids: IdsToMap): string {
+  return JSON.stringify([ids.uidMappings, ids.gidMappings, ids.useIdHelpers, ids.setgroups]);
+}
+
+/**
+ * A launcher started ahead of its plan (prelaunch); launch takes it over, or abandon ends it.
+ * mapEarly begins the id maps as soon as the child exists.
+ */
 export interface Prelaunched {
+  mapEarly(ids: IdsToMap): Promise<void>;
   abandon(): void;
 }
 
@@ -292,7 +345,8 @@ export async function launch(
   stdin: 'inherit' | 'ignore' = 'inherit',
   prelaunched?: Prelaunched,
 ): Promise<number> {
-  const session = prelaunched instanceof Session ? prelaunched : new Session(preludeSteps(spec), [stdin === 'inherit' ? 0 : -1, 1, 2]);
+  const session =
+    prelaunched instanceof Session && prelaunched.unused ? prelaunched : new Session(preludeSteps(spec), [stdin === 'inherit' ? 0 : -1, 1, 2]);
   // A command that is pid 1 ignores signals it has no handler for: a second SIGINT or
   // SIGTERM to minictl ends the container for good (the launcher's death takes it down).
   // During the few milliseconds of set-up they wait, as the launcher would make them wait.

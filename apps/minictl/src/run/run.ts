@@ -44,16 +44,12 @@ export async function runCommand(positional: string[], opts: RunCommandOptions):
   // A detached container has no terminal to talk to: its output goes to its log.
   const terminal = opts.detach ? false : (opts.tty ?? (isatty(0) && isatty(1)));
   // The launcher makes the namespaces while the image and the plan are worked out.
-  let ahead = opts.detach ? undefined : prelaunch(preludeFromOptions(opts, terminal));
-  const takeAhead = (): Prelaunched | undefined => {
-    const taken = ahead;
-    ahead = undefined;
-    return taken;
-  };
+  const ahead = opts.detach ? undefined : prelaunch(preludeFromOptions(opts, terminal));
   try {
-    return await runPrepared(store, image, rest, terminal, opts, takeAhead);
+    return await runPrepared(store, image, rest, terminal, opts, ahead);
   } finally {
-    takeAhead()?.abandon();
+    // a no-op once launch has taken it over
+    ahead?.abandon();
   }
 }
 
@@ -63,13 +59,15 @@ async function runPrepared(
   rest: string[],
   terminal: boolean,
   opts: RunCommandOptions,
-  takeAhead: () => Prelaunched | undefined,
+  ahead: Prelaunched | undefined,
 ): Promise<number> {
   const identity = resolveIdentity(opts);
   if (identity.notice) notice(identity.notice);
   requireOwnIds(identity);
   const trees = treeTools(identity);
   const opened = opts.rootfs ? undefined : await openImage(image!, store, trees, opts);
+  // By now the launcher's child exists: newuidmap and newgidmap run while the plan is made.
+  await ahead?.mapEarly(identity);
   const rootfs = opened?.rootfs ?? checkRootfs(opts.rootfs!);
   const args = commandFor(opened?.defaults, opts.entrypoint, rest);
   const id = newContainerId();
@@ -99,7 +97,7 @@ async function runPrepared(
       return 0;
     }
     try {
-      return await launch(spec, steps, hooks, 'inherit', takeAhead());
+      return await launch(spec, steps, hooks, 'inherit', ahead);
     } finally {
       plumbing.stop();
     }
