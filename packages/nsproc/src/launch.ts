@@ -111,6 +111,12 @@ class Session {
   /** A launcher never given its plan ends (its child with it) once its socket closes. */
   abandon(): void {
     if (this.started || this.done) return;
+    try {
+      // helpers begun early are waited for: none outlives the run
+      this.maps?.writing?.done();
+    } catch {
+      // their failure no longer matters
+    }
     this.release();
     try {
       procAddon().wait(this.launcher, false);
