@@ -1,5 +1,4 @@
 import { closeSync, openSync, readSync, rmdirSync, writeSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { signalContainer, type ContainerRecord, type StateStore } from '@minictl/nsproc';
 import { collect } from '../options';
@@ -8,6 +7,8 @@ import { UsageError } from '../run/parse';
 import { containers, requireContainer } from './containers';
 import { execCommand } from './exec';
 import { parseSignal } from './signals';
+
+const sleep = (ms: number) => new Promise((wake) => setTimeout(wake, ms));
 
 const rootOf = (cmd: Command) => (cmd.optsWithGlobals() as { root?: string }).root;
 
