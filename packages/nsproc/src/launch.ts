@@ -205,38 +205,26 @@ class Session {
     }
   }
 
-  /** Resolves with the launcher's exit status once it has exited; rejects with the failure that caused it. */
-  exited(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      // SIGCHLD says when to look. The timer keeps minictl alive until then (signal listeners
-      // do not), and looks now and then in case SIGCHLD never comes (blocked by our parent).
-      const keepAlive = setInterval(() => check(), 250);
-      const check = () => {
-        let exit: ExitStatus | null;
-        try {
-          exit = procAddon().wait(this.launcher, !this.lines.ended);
-        } catch (e) {
-          exit = null;
-          stop();
-          reject(e);
-        }
-        if (!exit) return;
-        stop();
-        const status = exitCode(exit);
-        const error = this.error(status);
-        if (error) reject(error);
-        else resolve(status);
-      };
-      const stop = () => {
-        process.off('SIGCHLD', check);
-        clearInterval(keepAlive);
-        this.done = true;
-        closeSync(this.fd);
-      };
-      process.on('SIGCHLD', check);
-      // It may have ended before anyone listened.
-      check();
-    });
+  /**
+   * Resolves with the launcher's exit status once it has exited; rejects with the failure that
+   * caused it. Its end of the control socket closes when it exits (the container's init holds
+   * none once the command runs): reading to that end, in the reader's slices that let signals
+   * to minictl be forwarded meanwhile, learns of it sooner than SIGCHLD's trip through the
+   * event loop.
+   */
+  async exited(): Promise<number> {
+    let exit: ExitStatus;
+    try {
+      for (let line = await this.lines.next(); line !== undefined; line = await this.lines.next()) this.message(line.split(' '));
+      exit = procAddon().wait(this.launcher, false)!;
+    } finally {
+      this.done = true;
+      closeSync(this.fd);
+    }
+    const status = exitCode(exit);
+    const error = this.error(status);
+    if (error) throw error;
+    return status;
   }
 
   /** Passes a signal on to the launcher while it runs. */
