@@ -114,21 +114,49 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), pid);
 }
 
-// spawnAll([[file, argv, fds], ...]): started side by side; for each, its pid or an errno error.
-Napi::Value SpawnAll(const Napi::CallbackInfo &info) {
-  Napi::Array list = info[0].As<Napi::Array>();
+// Requests started in the background (spawnStart) until spawnJoin; joined at the latest when
+// the handle is collected, so that no thread outlives the strings it uses. The batch holds
+// copies of the fds to pass: the caller may close its own as soon as spawnStart returns.
+struct Batch {
   std::vector<Request> reqs;
+  std::vector<struct spawn_job> jobs;
+  bool joined = false;
+
+  void Join() {
+    if (joined) return;
+    spawn_join(jobs.data(), (int)jobs.size());
+    for (auto &r : reqs)
+      for (int fd : r.fds)
+        if (fd >= 0) close(fd);
+    joined = true;
+  }
+  ~Batch() { Join(); }
+};
+
+// spawnStart([[file, argv, fds], ...]): a handle for spawnJoin; the execs run meanwhile.
+Napi::Value SpawnStart(const Napi::CallbackInfo &info) {
+  Napi::Array list = info[0].As<Napi::Array>();
+  auto *batch = new Batch();
+  batch->reqs.reserve(list.Length());
   for (uint32_t i = 0; i < list.Length(); i++) {
     Napi::Array item = list.Get(i).As<Napi::Array>();
-    reqs.emplace_back(item.Get(0u), item.Get(1u).As<Napi::Array>(), item.Get(2u).As<Napi::Array>());
+    batch->reqs.emplace_back(item.Get(0u), item.Get(1u).As<Napi::Array>(), item.Get(2u).As<Napi::Array>());
+    for (int &fd : batch->reqs.back().fds)
+      if (fd >= 0) fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);  // -1 (EBADF) gives the child /dev/null
   }
-  std::vector<struct spawn_job> jobs;
-  for (auto &r : reqs) jobs.push_back({r.Req(false, false), -1, 0});
-  spawn_all(jobs.data(), (int)jobs.size());
-  Napi::Array out = Napi::Array::New(info.Env(), jobs.size());
-  for (uint32_t i = 0; i < jobs.size(); i++)
-    out.Set(i, jobs[i].err < 0 ? ErrnoError(info.Env(), -jobs[i].err, "spawn", reqs[i].file).Value()
-                               : Napi::Number::New(info.Env(), jobs[i].pid).As<Napi::Value>());
+  for (auto &r : batch->reqs) batch->jobs.push_back({r.Req(false, false), -1, 0, {}, 0});
+  spawn_start(batch->jobs.data(), (int)batch->jobs.size());
+  return Napi::External<Batch>::New(info.Env(), batch, [](Napi::Env, Batch *b) { delete b; });
+}
+
+// spawnJoin(handle): for each request, its pid or the errno error of its exec.
+Napi::Value SpawnJoin(const Napi::CallbackInfo &info) {
+  Batch *batch = info[0].As<Napi::External<Batch>>().Data();
+  batch->Join();
+  Napi::Array out = Napi::Array::New(info.Env(), batch->jobs.size());
+  for (uint32_t i = 0; i < batch->jobs.size(); i++)
+    out.Set(i, batch->jobs[i].err < 0 ? ErrnoError(info.Env(), -batch->jobs[i].err, "spawn", batch->reqs[i].file).Value()
+                                      : Napi::Number::New(info.Env(), batch->jobs[i].pid).As<Napi::Value>());
   return out;
 }
 
@@ -192,7 +220,8 @@ Napi::Value Pipe(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
-  exports.Set("spawnAll", Napi::Function::New(env, SpawnAll));
+  exports.Set("spawnStart", Napi::Function::New(env, SpawnStart));
+  exports.Set("spawnJoin", Napi::Function::New(env, SpawnJoin));
   exports.Set("exit", Napi::Function::New(env, Exit));
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));

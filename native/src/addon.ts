@@ -17,8 +17,10 @@ export interface FsAddon {
 export interface ProcAddon {
   /** The child's fd i is fds[i] (-1: /dev/null); throws an errno error when it cannot exec. */
   spawn(file: string, argv: string[], fds: number[], newSession: boolean, sealedCopy: boolean): number;
-  /** Several at once, their execs side by side: for each, its pid or the errno error of its exec. */
-  spawnAll(requests: [file: string, argv: string[], fds: number[]][]): (number | NodeJS.ErrnoException)[];
+  /** Starts several in the background, their execs side by side; a handle for spawnJoin. */
+  spawnStart(requests: [file: string, argv: string[], fds: number[]][]): SpawnBatch;
+  /** Once each has exec'd: its pid, or the errno error of its exec. */
+  spawnJoin(batch: SpawnBatch): (number | NodeJS.ErrnoException)[];
   /** Ends this process at once with status code, skipping Node's teardown. */
   exit(code: number): never;
   /** Blocks until pid exits (or, nohang, returns null while it runs). */
@@ -34,6 +36,9 @@ export interface ProcAddon {
   /** Whether fd has input (or its end) within timeoutMs. */
   readable(fd: number, timeoutMs: number): boolean;
 }
+
+/** Processes being started by spawnStart. */
+export type SpawnBatch = { readonly __brand: 'SpawnBatch' };
 
 export interface ExitStatus {
   code: number | null;

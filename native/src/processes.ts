@@ -22,15 +22,16 @@ export interface Running {
 export function startAll(commands: { file: string; args: string[] }[]): Running {
   const proc = procAddon();
   const pipes = commands.map(() => proc.pipe());
-  let started: (number | NodeJS.ErrnoException)[];
+  let batch;
   try {
-    started = proc.spawnAll(commands.map((c, i) => [c.file, [c.file, ...c.args], [-1, -1, pipes[i][1]]]));
+    batch = proc.spawnStart(commands.map((c, i) => [c.file, [c.file, ...c.args], [-1, -1, pipes[i][1]]]));
   } finally {
+    // spawnStart keeps copies until the children have them; ours must go for EOF to come
     for (const [, w] of pipes) closeSync(w);
   }
   return {
     finish: () =>
-      started.map((s, i) => {
+      proc.spawnJoin(batch).map((s, i) => {
         const stderr = readToEnd(pipes[i][0]);
         if (typeof s !== 'number') return { code: null, signal: null, stderr, error: s };
         return { ...proc.wait(s, false)!, stderr };

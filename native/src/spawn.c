@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -148,18 +147,17 @@ static void *run_job(void *p) {
   return NULL;
 }
 
-/* The parent of a vfork child waits until the child has exec'd, and the exec of a setuid
- * helper takes about a millisecond: one thread each keeps those waits side by side. */
-void spawn_all(struct spawn_job *jobs, int n) {
-  pthread_t threads[n > 1 ? n : 1];
-  int threaded[n > 1 ? n : 1];
-  for (int i = 1; i < n; i++) threaded[i] = pthread_create(&threads[i], NULL, run_job, &jobs[i]) == 0;
-  if (n > 0) run_job(&jobs[0]);
-  for (int i = 1; i < n; i++) {
-    if (threaded[i])
-      pthread_join(threads[i], NULL);
+void spawn_start(struct spawn_job *jobs, int n) {
+  for (int i = 0; i < n; i++) jobs[i].threaded = pthread_create(&jobs[i].thread, NULL, run_job, &jobs[i]) == 0;
+}
+
+void spawn_join(struct spawn_job *jobs, int n) {
+  for (int i = 0; i < n; i++) {
+    if (jobs[i].threaded)
+      pthread_join(jobs[i].thread, NULL);
     else
       run_job(&jobs[i]);
+    jobs[i].threaded = 0;
   }
 }
 

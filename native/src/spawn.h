@@ -1,6 +1,7 @@
 #ifndef MINICTL_SPAWN_H
 #define MINICTL_SPAWN_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -23,14 +24,20 @@ struct spawn_req {
 
 int spawn_process(const struct spawn_req *req, pid_t *pid);
 
-/* Several processes at once (the two id map helpers): each request after the first is
- * started from a thread of its own, so that their execs overlap. err is 0 or -errno. */
+/* Several processes started in the background (the two id map helpers): a thread each runs
+ * spawn_process, so that neither the caller nor the other requests wait out an exec (the
+ * parent of a vfork child waits until it has exec'd: ~1 ms for a setuid helper). */
 struct spawn_job {
   struct spawn_req req;
-  pid_t pid;
-  int err;
+  pid_t pid; /* set by spawn_join */
+  int err;   /* 0 or -errno, set by spawn_join */
+  pthread_t thread;
+  int threaded;
 };
-void spawn_all(struct spawn_job *jobs, int n);
+/* Starts every job; jobs must stay valid until spawn_join. */
+void spawn_start(struct spawn_job *jobs, int n);
+/* Waits until every job has exec'd (or failed to). */
+void spawn_join(struct spawn_job *jobs, int n);
 
 /* waitpid(pid); *status is the raw wait status. With nohang, 0 and *status = -1 while it runs. */
 int spawn_wait(pid_t pid, int nohang, int *status);

@@ -91,12 +91,12 @@ class Session {
   }
 
   /**
-   * Begins the id maps of the child once it exists (waiting for it if need be): newuidmap and
-   * newgidmap then run while the caller works out the plan. start() waits for them, and
-   * refuses a spec whose maps are not these.
+   * Begins the id maps of the child if it exists by now, without waiting for it: newuidmap
+   * and newgidmap then run while the caller works out the plan. start() waits for them (or,
+   * if they were not begun, writes the maps itself), and refuses a spec whose maps are not these.
    */
-  async mapEarly(ids: IdsToMap): Promise<void> {
-    if (!this.unused || this.maps || !(await this.readUntil('PID'))) return;
+  mapEarly(ids: IdsToMap): void {
+    if (!this.unused || this.maps || !this.childNow()) return;
     this.maps = { ids };
     try {
       this.maps.writing = startMaps(this.pid!, toIdMap(ids.uidMappings), toIdMap(ids.gidMappings), {
@@ -106,6 +106,12 @@ class Session {
     } catch (e) {
       this.maps.error = e;
     }
+  }
+
+  /** Whether the child exists: the messages that have come so far, read without waiting. */
+  private childNow(): boolean {
+    for (let line; this.pid === undefined && !this.failed && (line = this.lines.nextNow()) !== undefined; ) this.message(line.split(' '));
+    return this.pid !== undefined;
   }
 
   /** A launcher never given its plan ends (its child with it) once its socket closes. */
@@ -263,30 +269,44 @@ class LineReader {
   /** The next line; undefined once the launcher's end is closed. */
   async next(): Promise<string | undefined> {
     for (;;) {
-      const nl = this.buffered.indexOf('\n');
-      if (nl >= 0) {
-        const line = this.buffered.slice(0, nl);
-        this.buffered = this.buffered.slice(nl + 1);
-        return line;
-      }
-      if (this.ended) return undefined;
-      if (!procAddon().readable(this.fd, 100)) {
-        await new Promise((turned) => setImmediate(turned));
-        continue;
-      }
-      let n: number;
-      try {
-        n = readSync(this.fd, this.buf);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EINTR' || code === 'EAGAIN') continue;
-        // a launcher that exits with our last message unread resets the connection
-        if (code !== 'ECONNRESET') throw e;
-        n = 0;
-      }
-      if (n === 0) this.ended = true;
-      else this.buffered += this.buf.toString('utf8', 0, n);
+      const line = this.take();
+      if (line !== undefined || this.ended) return line;
+      if (!this.fill(100)) await new Promise((turned) => setImmediate(turned));
     }
+  }
+
+  /** The next line if it has come already, without waiting. */
+  nextNow(): string | undefined {
+    for (;;) {
+      const line = this.take();
+      if (line !== undefined || this.ended || !this.fill(0)) return line;
+    }
+  }
+
+  private take(): string | undefined {
+    const nl = this.buffered.indexOf('\n');
+    if (nl < 0) return undefined;
+    const line = this.buffered.slice(0, nl);
+    this.buffered = this.buffered.slice(nl + 1);
+    return line;
+  }
+
+  /** Reads what has come within timeoutMs (or the end); false when nothing has. */
+  private fill(timeoutMs: number): boolean {
+    if (!procAddon().readable(this.fd, timeoutMs)) return false;
+    let n: number;
+    try {
+      n = readSync(this.fd, this.buf);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EINTR' || code === 'EAGAIN') return true;
+      // a launcher that exits with our last message unread resets the connection
+      if (code !== 'ECONNRESET') throw e;
+      n = 0;
+    }
+    if (n === 0) this.ended = true;
+    else this.buffered += this.buf.toString('utf8', 0, n);
+    return true;
   }
 }
 
@@ -312,10 +332,10 @@ function idsKey(ids: IdsToMap): string {
 
 /**
  * A launcher started ahead of its plan (prelaunch); launch takes it over, or abandon ends it.
- * mapEarly begins the id maps as soon as the child exists.
+ * mapEarly begins the id maps if the child exists by then.
  */
 export interface Prelaunched {
-  mapEarly(ids: IdsToMap): Promise<void>;
+  mapEarly(ids: IdsToMap): void;
   abandon(): void;
 }
 

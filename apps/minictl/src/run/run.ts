@@ -64,11 +64,12 @@ async function runPrepared(
   const identity = resolveIdentity(opts);
   if (identity.notice) notice(identity.notice);
   requireOwnIds(identity);
-  // By now the launcher's child exists: newuidmap and newgidmap run while the image is
-  // looked up and the plan is made.
-  await ahead?.mapEarly(identity);
+  // newuidmap and newgidmap run while the image is looked up and the plan is made, from as
+  // soon as the launcher's child exists (asked again once the image is open).
+  ahead?.mapEarly(identity);
   const trees = treeTools(identity);
   const opened = opts.rootfs ? undefined : await openImage(image!, store, trees, opts);
+  ahead?.mapEarly(identity);
   const rootfs = opened?.rootfs ?? checkRootfs(opts.rootfs!);
   const args = commandFor(opened?.defaults, opts.entrypoint, rest);
   const id = newContainerId();
