@@ -223,12 +223,23 @@ int main(void) {
   ctl_send("PID %d", pid);
   int plan_ok = read_plan(&plan, &raw, &raw_len) == 0 && matches_prelude(&plan, &pre);
   if (!plan_ok) ctl_send("ERR -2 %d", EINVAL);
-  if (!plan_ok || wait_go() < 0) {
+  /* Read on past a refused plan: the HELPER lines name what to stop on the way out. */
+  if (wait_go() < 0 || !plan_ok) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return 125;
   }
-  if (write_all(go[1], &raw_len, sizeof(raw_len)) < 0 || write_all(go[1], raw, raw_len) < 0) return 125;
+  /* A child killed meanwhile (it may have waited through a long image import) is an error
+   * to report, not a SIGPIPE to die of with the helpers left running. */
+  signal(SIGPIPE, SIG_IGN);
+  int sent = write_all(go[1], &raw_len, sizeof(raw_len)) == 0 && write_all(go[1], raw, raw_len) == 0;
+  signal(SIGPIPE, SIG_DFL);
+  if (!sent) {
+    ctl_send("ERR -1 %d", errno);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return 125;
+  }
   close(go[1]);
   free(raw);
 

@@ -9,18 +9,24 @@ const box = new Sandbox();
 
 let runs = 0;
 
+/** minictl run with a mark in its environment; left() lists the run's processes still alive. */
+function runMarked(args: string[]) {
+  const mark = `MINICTL_TEST_RUN=${process.pid}-${++runs}`;
+  const r = box.run(args, { env: { MINICTL_TEST_RUN: mark.split('=')[1] } });
+  return { ...r, left: () => processesWithEnv(mark) };
+}
+
 /** One line, the exit code, nothing cached, and no process left: run starts its launcher
  * before it opens the image, and must end it when the image fails. */
 function expectCleanFailure(args: string[], code: number, message: RegExp): void {
-  const mark = `MINICTL_TEST_RUN=${process.pid}-${++runs}`;
-  const r = box.run(args, { env: { MINICTL_TEST_RUN: mark.split('=')[1] } });
+  const r = runMarked(args);
   expect(r.status).toBe(code);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^minictl: /);
   expect(lines[0]).toMatch(message);
   expect(box.images()).toEqual([]);
-  expect(processesWithEnv(mark)).toEqual([]);
+  expect(r.left()).toEqual([]);
 }
 
 describe('minictl run: bad input', () => {
@@ -74,16 +80,21 @@ describe('minictl run: bad input', () => {
   });
 
   it('malformed options: 125 with one line', () => {
+    const nul = path.join(dir, 'nul.env');
+    fs.writeFileSync(nul, 'A=1\nB=x\0y\n');
     for (const args of [
+      // found only once the plan is encoded, after the launcher was started: it must not stay
+      ['run', '--env-file', nul, testImage(), 'true'],
       ['run', '-v', 'nocolon', testImage(), 'true'],
       ['run', '-v', `${dir}:relative`, testImage(), 'true'],
       ['run', '-e', '=x', testImage(), 'true'],
       ['run', '--hostname', 'bad name!', testImage(), 'true'],
       ['run', '-w', 'relative', testImage(), 'true'],
     ]) {
-      const r = box.run(args);
+      const r = runMarked(args);
       expect(r.status, args.join(' ')).toBe(125);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.left(), args.join(' ')).toEqual([]);
     }
   });
 

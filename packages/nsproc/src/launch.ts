@@ -20,10 +20,11 @@ export interface LaunchHooks {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 /**
- * One run of the launcher and the protocol on its control socket (launcher/main.c). Until the
- * command runs, minictl has nothing else to do: it reads the launcher's messages as they come,
- * without the event loop, which would cost a socket set-up and a wake-up each time (~3 ms in
- * all). Only the wait for the end is asynchronous, on SIGCHLD.
+ * One run of the launcher and the protocol on its control socket (launcher/main.c). minictl
+ * has nothing else to do meanwhile: it reads the launcher's messages as they come, without the
+ * event loop, which would cost a socket set-up and a wake-up each time (~3 ms in all), in
+ * slices between which the event loop turns. Signals to minictl interrupt a slice (the kernel
+ * hands a signal sent to a process to its main thread first), so they are forwarded at once.
  */
 class Session {
   /** the launcher's pid */
@@ -76,10 +77,17 @@ class Session {
    * launcher was started with (it checks).
    */
   async start(spec: ContainerSpec, steps: Step[], hooks: LaunchHooks, until: 'STARTED' | 'READY'): Promise<boolean> {
+    let plan: Buffer;
+    try {
+      plan = encodePlan(steps);
+    } catch (e) {
+      // (a NUL byte in an argument): the launcher, waiting for a plan, must not be left
+      this.abandon();
+      throw e;
+    }
     this.started = true;
     this.steps = steps;
     this.hooks = hooks;
-    const plan = encodePlan(steps);
     if (this.pid === undefined && !(await this.readUntil('PID'))) return false;
     await this.prepare(spec, this.pid!, plan);
     return (this.reached = await this.readUntil(until));
@@ -196,8 +204,10 @@ class Session {
       });
     }
     if (this.maps.error) throw this.maps.error;
-    if (spec.minictl.projidMappings || idsKey(this.maps.ids) !== idsKey(ids))
+    if (spec.minictl.projidMappings || idsKey(this.maps.ids) !== idsKey(ids)) {
+      this.maps.writing!.done();
       throw new LaunchError('the id maps written early are not the ones of the spec', 'write id maps', undefined, 125);
+    }
     return this.maps.writing!;
   }
 
