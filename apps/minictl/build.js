@@ -25,39 +25,69 @@ const alias = Object.fromEntries(
     .map((name) => [name, path.join(path.dirname(require.resolve(`${name}/package.json`)), 'src', 'index.ts')]),
 );
 
-esbuild.buildSync({
-  entryPoints: [path.join(__dirname, 'src', 'entry.ts')],
-  alias,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'iife',
-  outfile: bundle,
-  logLevel: 'warning',
-  // Half the source text the snapshot carries (~0.5 ms a start); names stay readable.
-  minifyWhitespace: true,
-  legalComments: 'eof',
-});
-
-// Node's single executable applications: node builds the snapshot from the bundle (entry.ts
-// knows it is being snapshotted), and postject puts it into the copy of node under the name
-// and fuse that node looks for. Both talk on stderr when all is well: shown only on failure.
-const seaBlob = path.join(dist, 'minictl.sea');
-const seaConfig = path.join(dist, 'sea-config.json');
-const quietly = (args) => {
-  try {
-    execFileSync(process.execPath, args, { stdio: 'pipe' });
-  } catch (e) {
-    fs.rmSync(executable, { force: true });
-    process.stderr.write(e.stderr ?? '');
-    throw new Error(`cannot make ${executable}: ${args.join(' ')} failed`);
-  }
+// Node modules that only some commands use, bound on first use: every module the bundle loads
+// is in the start-up snapshot and deserialised at every start (node:crypto ~2 ms, which only
+// image import needs; node:child_process ~0.5 ms, which commander loads for subcommands run
+// as separate executables, which minictl has none of). Each import of one gets an object with
+// a getter for each of its exports (those of this node's module) that loads it when first read.
+const LAZY = ['node:crypto', 'node:child_process'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(build) {
+    const filter = new RegExp(`^(${LAZY.join('|')})$`);
+    build.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+      const name = JSON.stringify(args.path);
+      const getters = Object.keys(require(args.path)).map((key) => `${JSON.stringify(key)}: { get: () => require(${name})[${JSON.stringify(key)}], enumerable: true }`);
+      return { contents: `Object.defineProperties(module.exports, {\n${getters.join(',\n')}\n});`, loader: 'js' };
+    });
+  },
 };
-fs.writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: seaBlob, useSnapshot: true, disableExperimentalSEAWarning: true }));
-quietly(['--no-warnings', '--experimental-sea-config', seaConfig]);
-fs.rmSync(executable, { force: true });
-fs.copyFileSync(process.execPath, executable);
-fs.chmodSync(executable, 0o755);
-quietly([require.resolve('postject/dist/cli.js'), executable, 'NODE_SEA_BLOB', seaBlob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
-fs.rmSync(seaBlob);
-fs.rmSync(seaConfig);
+
+async function build() {
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, 'src', 'entry.ts')],
+    alias,
+    plugins: [lazyBuiltins],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'iife',
+    outfile: bundle,
+    logLevel: 'warning',
+    // Half the source text the snapshot carries (~0.5 ms a start); names stay readable.
+    minifyWhitespace: true,
+    legalComments: 'eof',
+  });
+  makeExecutable();
+}
+
+function makeExecutable() {
+  // Node's single executable applications: node builds the snapshot from the bundle (entry.ts
+  // knows it is being snapshotted), and postject puts it into the copy of node under the name
+  // and fuse that node looks for. Both talk on stderr when all is well: shown only on failure.
+  const seaBlob = path.join(dist, 'minictl.sea');
+  const seaConfig = path.join(dist, 'sea-config.json');
+  const quietly = (args) => {
+    try {
+      execFileSync(process.execPath, args, { stdio: 'pipe' });
+    } catch (e) {
+      fs.rmSync(executable, { force: true });
+      process.stderr.write(e.stderr ?? '');
+      throw new Error(`cannot make ${executable}: ${args.join(' ')} failed`);
+    }
+  };
+  fs.writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: seaBlob, useSnapshot: true, disableExperimentalSEAWarning: true }));
+  quietly(['--no-warnings', '--experimental-sea-config', seaConfig]);
+  fs.rmSync(executable, { force: true });
+  fs.copyFileSync(process.execPath, executable);
+  fs.chmodSync(executable, 0o755);
+  quietly([require.resolve('postject/dist/cli.js'), executable, 'NODE_SEA_BLOB', seaBlob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
+  fs.rmSync(seaBlob);
+  fs.rmSync(seaConfig);
+}
+
+build().catch((e) => {
+  console.error(e.message);
+  process.exitCode = 1;
+});

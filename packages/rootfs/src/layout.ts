@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fsAddon } from '@minictl/native';
 import { ImageError } from './errors';
 import type { ImageDefaults } from './image-config';
@@ -29,9 +30,7 @@ export interface ResolvedImage {
   names: string[];
 }
 
-/** node:crypto is loaded on first use: held in the CLI's start-up snapshot, it costs every start ~2 ms. */
-export const sha256 = (b: Buffer): string =>
-  (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(b).digest('hex');
+export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 export function parseJson(bytes: Buffer, what: string): unknown {
   try {
