@@ -63,9 +63,10 @@ async function build() {
 }
 
 function makeExecutable() {
-  // Node's single executable applications: node builds the snapshot from the bundle (entry.ts
-  // knows it is being snapshotted), and postject puts it into the copy of node under the name
-  // and fuse that node looks for. Both talk on stderr when all is well: shown only on failure.
+  // Node's single executable applications: node builds the snapshot from the bundle, by way of
+  // snapshot-main.js (entry.ts knows it is being snapshotted), and postject puts it into the
+  // copy of node under the name and fuse that node looks for. Both talk on stderr when all is
+  // well: shown only on failure.
   const seaBlob = path.join(dist, 'minictl.sea');
   const seaConfig = path.join(dist, 'sea-config.json');
   const quietly = (args) => {
@@ -77,7 +78,8 @@ function makeExecutable() {
       throw new Error(`cannot make ${executable}: ${args.join(' ')} failed`);
     }
   };
-  fs.writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: seaBlob, useSnapshot: true, disableExperimentalSEAWarning: true }));
+  const main = path.join(__dirname, 'snapshot-main.js');
+  fs.writeFileSync(seaConfig, JSON.stringify({ main, output: seaBlob, useSnapshot: true, disableExperimentalSEAWarning: true }));
   quietly(['--no-warnings', '--experimental-sea-config', seaConfig]);
   fs.rmSync(executable, { force: true });
   fs.copyFileSync(process.execPath, executable);
@@ -85,6 +87,14 @@ function makeExecutable() {
   quietly([require.resolve('postject/dist/cli.js'), executable, 'NODE_SEA_BLOB', seaBlob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2']);
   fs.rmSync(seaBlob);
   fs.rmSync(seaConfig);
+  // A snapshot this node will not load (see snapshot-main.js) fails here, not at a user's start.
+  try {
+    execFileSync(executable, ['--version'], { stdio: 'pipe' });
+  } catch (e) {
+    fs.rmSync(executable, { force: true });
+    process.stderr.write(e.stderr ?? '');
+    throw new Error(`${executable} does not start: ${e.message}`);
+  }
 }
 
 build().catch((e) => {
