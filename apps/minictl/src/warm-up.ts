@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { isatty } from 'node:tty';
@@ -54,8 +54,9 @@ function warmNode(): void {
   }
   mkdirSync(tmpdir(), { recursive: true });
   existsSync('/');
+  statSync('/').isDirectory();
   basename('/a/b');
-  Buffer.concat([Buffer.alloc(1), Buffer.alloc(1)]);
+  Buffer.concat([Buffer.alloc(1), Buffer.alloc(1)]).toString('utf8');
   isatty(0);
   release();
   const events = new EventEmitter();
