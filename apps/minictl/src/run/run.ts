@@ -65,12 +65,14 @@ async function runPrepared(
   const identity = resolveIdentity(opts);
   if (identity.notice) notice(identity.notice);
   requireOwnIds(identity);
-  // newuidmap and newgidmap run while the image is looked up and the plan is made, from as
-  // soon as the launcher's child exists (asked again once the image is open).
-  ahead?.mapEarly(identity);
+  // newuidmap and newgidmap (~2 ms) run while the image is looked up and the plan is made,
+  // from as soon as the launcher's child exists: asked at each step on the way, which costs
+  // a poll(2) each, until it does.
+  const mapSoon = () => ahead?.mapEarly(identity);
+  mapSoon();
   const trees = treeTools(identity);
   const opened = opts.rootfs ? undefined : await openImage(image!, store, trees, opts);
-  ahead?.mapEarly(identity);
+  mapSoon();
   const rootfs = opened?.rootfs ?? checkRootfs(opts.rootfs!);
   const args = commandFor(opened?.defaults, opts.entrypoint, rest);
   const id = newContainerId();
@@ -86,9 +88,11 @@ async function runPrepared(
   const hostResolv = readOptional('/etc/resolv.conf');
   const start = async (rootMode: RootMode, lower: string) => {
     const spec = validateSpec(specFromOptions({ id, rootfs: lower, rootMode, args, opts, terminal, identity, user, hostResolv, image: opened?.defaults }));
+    mapSoon();
     if (states) spec.minictl.detached = { exitFile: states.exitFile(id) };
     mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
     const steps = compilePlan(spec, { scratch: store.mnt });
+    mapSoon();
     const plumbing = hostPlumbing(spec, id);
     checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
     await checkPortsFree(spec.minictl.publish ?? []);
