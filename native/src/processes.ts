@@ -1,6 +1,6 @@
 import { closeSync, readSync } from 'node:fs';
 import { constants } from 'node:os';
-import { procAddon, type ExitStatus } from './addon';
+import { procAddon, type ExitStatus, type SpawnBatch } from './addon';
 
 export interface Finished extends ExitStatus {
   stderr: string;
@@ -22,7 +22,7 @@ export interface Running {
 export function startAll(commands: { file: string; args: string[] }[]): Running {
   const proc = procAddon();
   const pipes = commands.map(() => proc.pipe());
-  let batch;
+  let batch: SpawnBatch;
   try {
     batch = proc.spawnStart(commands.map((c, i) => [c.file, [c.file, ...c.args], [-1, -1, pipes[i][1]]]));
   } finally {
