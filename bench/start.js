@@ -66,8 +66,19 @@ const runnable = candidates.filter((c) => {
 });
 
 const times = new Map(runnable.map((c) => [c.name, []]));
+// A new order each round: a container's namespaces are torn down in the background after
+// it exits (the network namespace's cleanup runs in a kernel worker), which slows whatever
+// runs next; in a fixed order the same command would always pay for it.
+const shuffled = (xs) => {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+};
 for (let i = 0; i < rounds; i++) {
-  for (const c of runnable) {
+  for (const c of shuffled(runnable)) {
     const t0 = process.hrtime.bigint();
     const r = spawnSync(c.argv[0], c.argv.slice(1), { env, stdio: 'ignore' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
