@@ -97,6 +97,13 @@ static int wait_go(void) {
   }
 }
 
+/* The container will not run: kill the child, reap it, and leave as a runtime failure. */
+static int end_child(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  return 125;
+}
+
 static int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 /* A detached container's status, for `minictl ps` and `state` (written whole, then renamed). */
@@ -225,9 +232,7 @@ int main(void) {
   if (!plan_ok) ctl_send("ERR -2 %d", EINVAL);
   /* Read on past a refused plan: the HELPER lines name what to stop on the way out. */
   if (wait_go() < 0 || !plan_ok) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return 125;
+    return end_child(pid);
   }
   /* A child killed meanwhile (it may have waited through a long image import) is an error
    * to report, not a SIGPIPE to die of with the helpers left running. */
@@ -236,9 +241,7 @@ int main(void) {
   signal(SIGPIPE, SIG_DFL);
   if (!sent) {
     ctl_send("ERR -1 %d", errno);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return 125;
+    return end_child(pid);
   }
   close(go[1]);
   free(raw);
@@ -249,9 +252,7 @@ int main(void) {
     /* Whoever drives the container (an engine) gets the terminal; the launcher keeps none. */
     if (send_fd_to(plan.console_socket, master) < 0) {
       ctl_send("ERR -3 %d", errno);
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      return 125;
+      return end_child(pid);
     }
     close(master);
   } else if (master >= 0) {
