@@ -47,6 +47,8 @@ const lazyBuiltins = {
 const common = {
   plugins: [lazyBuiltins],
   bundle: true,
+  // metafile paths are relative to it (buildCore)
+  absWorkingDir: __dirname,
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
@@ -55,9 +57,79 @@ const common = {
   legalComments: 'eof',
 };
 
+// The CLI's bundle holds `run` and what it needs; every other command is in a bundle of its
+// own, dist/minictl-more.js (src/more.ts), out of the start-up snapshot (~2 ms a start) and
+// compiled when a command line names one. Modules both use (output, the packages and their
+// state, commander) stay in the CLI's bundle, which hands them over by path (load-more.ts):
+// a virtual module, minictl:core-modules, exports the namespace of each one the other bundle
+// imports. Knowing which takes three builds: the CLI's, to learn its modules; the other
+// commands', importing those from it; the CLI's again, exporting them.
+const CORE = 'minictl:core-modules';
+const coreKey = (file) => path.relative(__dirname, file);
+
+function coreModulesPlugin(exported) {
+  return {
+    name: 'core-modules',
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${CORE}$`) }, () => ({ path: CORE, namespace: 'core-modules' }));
+      build.onLoad({ filter: /.*/, namespace: 'core-modules' }, () => {
+        const files = [...exported].sort();
+        const imports = files.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`);
+        const entries = files.map((file, i) => `${JSON.stringify(coreKey(file))}: m${i}`);
+        return { contents: `${imports.join('\n')}\nexport default { ${entries.join(', ')} };`, resolveDir: __dirname, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** In the other commands' bundle: each import of a module of the CLI's bundle reads it from `core`. */
+function fromCorePlugin(coreFiles, imported) {
+  return {
+    name: 'from-core',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.namespace === 'from-core' || args.pluginData === 'from-core' || args.kind === 'entry-point') return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'from-core' });
+        if (resolved.errors.length > 0 || !coreFiles.has(resolved.path)) return undefined;
+        imported.add(resolved.path);
+        return { path: resolved.path, namespace: 'from-core' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'from-core' }, (args) => ({
+        contents: `module.exports = core[${JSON.stringify(coreKey(args.path))}];`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+async function buildCore(exported) {
+  const result = await esbuild.build({
+    ...common,
+    plugins: [...common.plugins, coreModulesPlugin(exported)],
+    entryPoints: [path.join(__dirname, 'src', 'entry.ts')],
+    alias,
+    external: ['commander'],
+    format: 'iife',
+    outfile: bundle,
+    metafile: true,
+  });
+  return new Set(Object.keys(result.metafile.inputs).map((file) => path.resolve(__dirname, file)));
+}
+
 async function build() {
-  // The CLI, and commander apart: snapshot-main.js compiles them differently.
-  await esbuild.build({ ...common, entryPoints: [path.join(__dirname, 'src', 'entry.ts')], alias, external: ['commander'], format: 'iife', outfile: bundle });
+  const coreFiles = await buildCore(new Set());
+  const imported = new Set();
+  await esbuild.build({
+    ...common,
+    plugins: [...common.plugins, fromCorePlugin(coreFiles, imported)],
+    entryPoints: [path.join(__dirname, 'src', 'more.ts')],
+    alias,
+    external: ['commander'],
+    format: 'cjs',
+    outfile: path.join(dist, 'minictl-more.js'),
+  });
+  await buildCore(imported);
+  // commander apart: snapshot-main.js compiles it differently.
   await esbuild.build({ ...common, entryPoints: [require.resolve('commander')], format: 'cjs', outfile: path.join(dist, 'commander.js') });
   makeExecutable();
 }

@@ -3,19 +3,21 @@
  * snapshot inside dist/minictl: a snapshot-started process finds every module already loaded
  * and the command-line program already built, which is most of a Node CLI's start-up time.
  */
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
 import { exitWhenWritten, trackStdio } from './exit';
+import { setMoreBundle } from './load-more';
 import { buildProgram, main } from './main';
 import { setSelfCommand } from './self';
 import { warmUp } from './warm-up';
 // Evaluated now, so that a snapshot holds the whole runtime, not only the argument parser.
 import './run/run';
 
-/** apps/minictl/dist → native/build/Release in the repository layout. */
-function nativeBuildFrom(distDir: string): string {
-  return resolve(distDir, '..', '..', '..', 'native', 'build', 'Release');
+/** Where the rest of the build is, from apps/minictl/dist, in the repository layout. */
+function useBuild(distDir: string): void {
+  useNativeBuild(resolve(distDir, '..', '..', '..', 'native', 'build', 'Release'));
+  setMoreBundle(join(distDir, 'minictl-more.js'));
 }
 
 if (startupSnapshot.isBuildingSnapshot()) {
@@ -25,14 +27,14 @@ if (startupSnapshot.isBuildingSnapshot()) {
   startupSnapshot.setDeserializeMainFunction(() => {
     // This process is dist/minictl, the single executable the snapshot is built into (build.js):
     // its own path, not one baked in at build time, says where the rest of the build is.
-    useNativeBuild(nativeBuildFrom(dirname(process.execPath)));
+    useBuild(dirname(process.execPath));
     setSelfCommand([process.execPath]);
     trackStdio();
     // A single executable's argv[1] repeats its path, where node would have a script's.
     void main([process.argv[0], 'minictl', ...process.argv.slice(2)], program).then(exitWhenWritten);
   });
 } else {
-  useNativeBuild(nativeBuildFrom(__dirname));
+  useBuild(__dirname);
   setSelfCommand([process.execPath, __filename]);
   trackStdio();
   void main(process.argv).then(exitWhenWritten);

@@ -1,17 +1,17 @@
 import { appendFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { registerDoctor } from './doctor/command';
-import { registerImages } from './images/command';
-import { registerInternal } from './internal/command';
-import { registerLifecycle } from './lifecycle/commands';
-import { registerOci } from './oci/commands';
+import { commandName } from './command-name';
+import { more } from './load-more';
 import { error } from './output';
 import { registerRun } from './run/command';
-import { registerUnshare } from './unshare/command';
 
 const VERSION = '0.1.0';
 
-/** The command-line program; each command registers itself from its own folder. */
+/**
+ * The command-line program with `run` alone, the one command that must start fast; main()
+ * adds the others (more.ts) when the command line names one. Each command registers itself
+ * from its own folder.
+ */
 export function buildProgram(): Command {
   const program = new Command('minictl')
     .description('Rootless containers for Linux')
@@ -24,18 +24,13 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   registerRun(program);
-  registerImages(program);
-  registerUnshare(program);
-  registerLifecycle(program);
-  registerOci(program);
-  registerDoctor(program);
-  registerInternal(program);
   return program;
 }
 
 /** Run the CLI; minictl's own failures are one line on stderr and exit status 125 by default. */
 export async function main(argv: string[], program = buildProgram()): Promise<void> {
   try {
+    if (commandName(program, argv.slice(2)) !== 'run') more().registerMore(program);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {

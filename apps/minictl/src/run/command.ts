@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { collect } from '../options';
-import { runBundle } from '../oci/commands';
+import { more } from '../load-more';
 import { UsageError } from './parse';
 import { runCommand } from './run';
 
@@ -53,7 +53,7 @@ export function registerRun(program: Command): void {
       if (opts.bundle) {
         // runc's form, run --bundle DIR ID: an attached run keeps no state, so the id is only a name.
         if (command.length > 0) throw new UsageError('--bundle takes everything from config.json: give no image or command');
-        process.exitCode = await runBundle(opts.bundle);
+        process.exitCode = await more().runBundle(opts.bundle);
         return;
       }
       const root = (cmd.optsWithGlobals() as { root?: string }).root;

@@ -8,8 +8,8 @@ import { removeTree, resolveUser, storeFor, type RootMode, type Store } from '@m
 import { treeTools, type TreeTools } from '../identity/namespaced';
 import { isHostRoot } from '../identity/host-root';
 import { resolveIdentity, type ResolvedIdentity } from '../identity/resolve';
-import { explainUsernsRefusal } from '../diagnose';
 import { openImage } from '../images/open';
+import { more } from '../load-more';
 import { notice, warn } from '../output';
 import { UsageError } from './parse';
 import { checkPortsFree, hostPlumbing } from './plumbing';
@@ -221,6 +221,6 @@ function explain(e: unknown, readOnly = false): unknown {
   if (readOnly && e.errno === 'ENOENT' && e.step.startsWith('mount '))
     return new LaunchError(`${e.message}: a --read-only root cannot get new mount points; use a path that exists in the image`, e.step, e.errno, e.exitCode);
   if (!e.step.startsWith('create the namespaces')) return e;
-  const why = explainUsernsRefusal(e.errno);
+  const why = more().explainUsernsRefusal(e.errno);
   return why ? new LaunchError(`cannot create a user namespace: ${why}`, e.step, e.errno, e.exitCode) : e;
 }

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { Script } from 'node:vm';
+import coreModules from 'minictl:core-modules';
+import type * as More from './more';
+
+let bundle: string | undefined;
+let loaded: typeof More | undefined;
+
+/** Where dist/minictl-more.js is: the entry point knows where this build lives. */
+export function setMoreBundle(path: string): void {
+  bundle = path;
+}
+
+/**
+ * The other commands (more.ts), compiled on first use. Their bundle imports the modules it
+ * shares with this one (output, the packages' state, commander) from `core`, the modules of
+ * this bundle that build.js exports to it, so both see one state.
+ */
+export function more(): typeof More {
+  if (!loaded) {
+    const file = bundle!;
+    const wrapped = `(function (require, module, exports, core) {${readFileSync(file, 'utf8')}\n})`;
+    const module = { exports: {} as typeof More };
+    new Script(wrapped, { filename: file }).runInThisContext()(require, module, module.exports, coreModules);
+    loaded = module.exports;
+  }
+  return loaded;
+}

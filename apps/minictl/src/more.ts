@@ -1,0 +1,26 @@
+/**
+ * Every command but `run`, and what a run needs only when it fails or takes an OCI bundle: a
+ * bundle of its own (dist/minictl-more.js, see build.js), kept out of the start-up snapshot,
+ * which a `run` would otherwise deserialise at every start; loaded by load-more.ts when the
+ * command line names one of these.
+ */
+import type { Command } from 'commander';
+import { registerDoctor } from './doctor/command';
+import { registerImages } from './images/command';
+import { registerInternal } from './internal/command';
+import { registerLifecycle } from './lifecycle/commands';
+import { registerOci } from './oci/commands';
+import { registerUnshare } from './unshare/command';
+
+export { explainUsernsRefusal } from './diagnose';
+export { runBundle } from './oci/commands';
+
+/** Registers the commands after `run`, in the order `minictl --help` lists them. */
+export function registerMore(program: Command): void {
+  registerImages(program);
+  registerUnshare(program);
+  registerLifecycle(program);
+  registerOci(program);
+  registerDoctor(program);
+  registerInternal(program);
+}
