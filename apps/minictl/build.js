@@ -60,30 +60,47 @@ const common = {
 // The CLI's bundle holds `run` and what it needs; every other command is in a bundle of its
 // own, dist/minictl-more.js (src/more.ts), out of the start-up snapshot (~2 ms a start) and
 // compiled when a command line names one. Modules both use (output, the packages and their
-// state, commander) stay in the CLI's bundle, which hands them over by path (load-more.ts):
-// a virtual module, minictl:core-modules, exports the namespace of each one the other bundle
-// imports. Knowing which takes three builds: the CLI's, to learn its modules; the other
-// commands', importing those from it; the CLI's again, exporting them.
+// state, commander) stay in the CLI's bundle, which hands over what the other imports of them
+// (load-more.ts): a virtual module, minictl:core-modules, maps each such module's path to an
+// object with a getter for each name imported (an export may be reassigned). Exporting whole
+// modules instead would bring all of each package back into the snapshot. Four builds: the
+// CLI's, to learn its modules; the other commands' as an ES module with those external, whose
+// import statements say which names they use; the CLI's again, exporting those; the other
+// commands' as CommonJS, reading them from `core`.
 const CORE = 'minictl:core-modules';
 const coreKey = (file) => path.relative(__dirname, file);
 
+/** minictl:core-modules, for `exported`: core key → the names imported, or '*' for all. */
 function coreModulesPlugin(exported) {
   return {
     name: 'core-modules',
     setup(build) {
       build.onResolve({ filter: new RegExp(`^${CORE}$`) }, () => ({ path: CORE, namespace: 'core-modules' }));
       build.onLoad({ filter: /.*/, namespace: 'core-modules' }, () => {
-        const files = [...exported].sort();
-        const imports = files.map((file, i) => `import * as m${i} from ${JSON.stringify(file)};`);
-        const entries = files.map((file, i) => `${JSON.stringify(coreKey(file))}: m${i}`);
-        return { contents: `${imports.join('\n')}\nexport default { ${entries.join(', ')} };`, resolveDir: __dirname, loader: 'js' };
+        const imports = [];
+        const entries = [];
+        [...exported.entries()].sort().forEach(([key, names], i) => {
+          const file = JSON.stringify(path.resolve(__dirname, key));
+          if (names === '*') {
+            imports.push(`import * as m${i} from ${file};`);
+            entries.push(`${JSON.stringify(key)}: m${i}`);
+            return;
+          }
+          const local = [...names].map((name, j) => [name, `m${i}_${j}`]);
+          imports.push(`import { ${local.map(([name, id]) => `${name} as ${id}`).join(', ')} } from ${file};`);
+          entries.push(`${JSON.stringify(key)}: { ${local.map(([name, id]) => `get ${name}() { return ${id}; }`).join(', ')} }`);
+        });
+        return { contents: `${imports.join('\n')}\nexport default { ${entries.join(',\n')} };`, resolveDir: __dirname, loader: 'js' };
       });
     },
   };
 }
 
-/** In the other commands' bundle: each import of a module of the CLI's bundle reads it from `core`. */
-function fromCorePlugin(coreFiles, imported) {
+/**
+ * In the other commands' bundle, the imports of the CLI bundle's modules (`coreFiles`): left
+ * as ES imports of their core key (`esm`), or read from `core` at run time.
+ */
+function fromCorePlugin(coreFiles, esm) {
   return {
     name: 'from-core',
     setup(build) {
@@ -91,8 +108,7 @@ function fromCorePlugin(coreFiles, imported) {
         if (args.namespace === 'from-core' || args.pluginData === 'from-core' || args.kind === 'entry-point') return undefined;
         const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'from-core' });
         if (resolved.errors.length > 0 || !coreFiles.has(resolved.path)) return undefined;
-        imported.add(resolved.path);
-        return { path: resolved.path, namespace: 'from-core' };
+        return esm ? { path: coreKey(resolved.path), external: true } : { path: resolved.path, namespace: 'from-core' };
       });
       build.onLoad({ filter: /.*/, namespace: 'from-core' }, (args) => ({
         contents: `module.exports = core[${JSON.stringify(coreKey(args.path))}];`,
@@ -100,6 +116,24 @@ function fromCorePlugin(coreFiles, imported) {
       }));
     },
   };
+}
+
+/** What an ES module bundle imports of the modules `keys`: key → names (or '*'), from esbuild's import statements. */
+function importedNames(code, keys) {
+  const found = new Map();
+  const add = (from, names) => {
+    if (!keys.has(from)) return;
+    const had = found.get(from) ?? new Set();
+    if (had === '*' || names === '*') return void found.set(from, '*');
+    for (const name of names) had.add(name);
+    found.set(from, had);
+  };
+  for (const m of code.matchAll(/\b(?:import|export)\s*\{([^}]*)\}\s*from\s*"([^"]+)"/g))
+    add(m[2], m[1].split(',').map((spec) => spec.trim().split(/\s+as\s+/)[0]).filter(Boolean));
+  for (const m of code.matchAll(/\bimport\s*\*\s*as\s*[\w$]+\s*from\s*"([^"]+)"/g)) add(m[1], '*');
+  for (const m of code.matchAll(/\bimport\s+[\w$]+\s*(?:,\s*\{[^}]*\}\s*)?from\s*"([^"]+)"/g)) add(m[1], ['default']);
+  for (const m of code.matchAll(/\bimport\s*"([^"]+)"/g)) add(m[1], []);
+  return found;
 }
 
 async function buildCore(exported) {
@@ -116,19 +150,25 @@ async function buildCore(exported) {
   return new Set(Object.keys(result.metafile.inputs).map((file) => path.resolve(__dirname, file)));
 }
 
-async function build() {
-  const coreFiles = await buildCore(new Set());
-  const imported = new Set();
-  await esbuild.build({
+async function buildMore(coreFiles, esm) {
+  const result = await esbuild.build({
     ...common,
-    plugins: [...common.plugins, fromCorePlugin(coreFiles, imported)],
+    plugins: [...common.plugins, fromCorePlugin(coreFiles, esm)],
     entryPoints: [path.join(__dirname, 'src', 'more.ts')],
     alias,
     external: ['commander'],
-    format: 'cjs',
+    format: esm ? 'esm' : 'cjs',
     outfile: path.join(dist, 'minictl-more.js'),
+    write: !esm,
   });
+  return esm ? result.outputFiles[0].text : undefined;
+}
+
+async function build() {
+  const coreFiles = await buildCore(new Map());
+  const imported = importedNames(await buildMore(coreFiles, true), new Set([...coreFiles].map(coreKey)));
   await buildCore(imported);
+  await buildMore(coreFiles, false);
   // commander apart: snapshot-main.js compiles it differently.
   await esbuild.build({ ...common, entryPoints: [require.resolve('commander')], format: 'cjs', outfile: path.join(dist, 'commander.js') });
   makeExecutable();
