@@ -70,6 +70,14 @@ describe('minictl run: bad input', () => {
     expectCleanFailure(['run', f, 'true'], 125, /empty/);
   });
 
+  it('a usage error and --help end the launcher that run starts before parsing its options', () => {
+    expectCleanFailure(['run', '--no-such-option', testImage(), 'true'], 125, /unknown option '--no-such-option'/);
+    const help = runMarked(['run', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: minictl run /);
+    expect(help.left()).toEqual([]);
+  });
+
   it('a command that does not exist: 127; one that is not executable: 126', () => {
     const missing = box.run(['run', testImage(), 'no-such-command']);
     expect(missing.status).toBe(127);

@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { endEarlyLauncher, startLauncherEarly } from '@minictl/nsproc';
 import { commandName } from './command-name';
 import { more } from './load-more';
 import { error } from './output';
@@ -30,7 +31,9 @@ export function buildProgram(): Command {
 /** Run the CLI; minictl's own failures are one line on stderr and exit status 125 by default. */
 export async function main(argv: string[], program = buildProgram()): Promise<void> {
   try {
-    if (commandName(program, argv.slice(2)) !== 'run') more().registerMore(program);
+    // A run's launcher loads while its options are parsed (run.ts takes it over).
+    if (commandName(program, argv.slice(2)) === 'run') startLauncherEarly();
+    else more().registerMore(program);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -44,6 +47,8 @@ export async function main(argv: string[], program = buildProgram()): Promise<vo
     logError(program, describe(e));
     const code = (e as { exitCode?: number }).exitCode;
     process.exitCode = typeof code === 'number' && code > 0 ? code : 125;
+  } finally {
+    endEarlyLauncher();
   }
 }
 

@@ -1,7 +1,7 @@
 export { LaunchError, SpecError, errnoName } from './errors';
 export { validateSpec, NAMESPACES, type ContainerSpec, type ProcessSpec, type MountSpec, type IdMapping, type NamespaceType } from './spec';
 export { compilePlan, cloneFlags, preludeSteps, type PlanContext, type PreludeSpec } from './plan';
-export { launch, launchDetached, prelaunch, type Detached, type IdsToMap, type LaunchHooks, type Prelaunched } from './launch';
+export { endEarlyLauncher, launch, launchDetached, prelaunch, startLauncherEarly, type Detached, type IdsToMap, type LaunchHooks, type Prelaunched } from './launch';
 export { actionSteps, type CredAction } from './actions';
 export { credentialSteps, seccompFilterHex } from './credentials';
 export { delegatedCgroup, hostCgroups, placeInCgroup, type CgroupHost, type Controller } from './cgroup';

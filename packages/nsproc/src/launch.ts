@@ -19,6 +19,61 @@ export interface LaunchHooks {
 /** Signals minictl passes on to the container (the launcher hands them to init). */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
+/** A launcher process, waiting for its prelude, and minictl's end of its control socket. */
+interface SpawnedLauncher {
+  pid: number;
+  fd: number;
+}
+
+/**
+ * Starts the launcher. stdio: its fds 0-2 (-1: /dev/null); its fd 3 is the control socket.
+ * Its own session: terminal signals reach minictl once, and minictl forwards them. A sealed
+ * copy: the container's init (the launcher) shows no writable host file as /proc/1/exe
+ * (CVE-2019-5736).
+ */
+function spawnLauncher(stdin: 'inherit' | 'ignore', stdout = 1, stderr = 2): SpawnedLauncher {
+  const proc = procAddon();
+  const [mine, theirs] = proc.socketpair();
+  try {
+    return { pid: proc.spawn(launcherPath(), ['minictl-init'], [stdin === 'inherit' ? 0 : -1, stdout, stderr, theirs], true, true), fd: mine };
+  } catch (e) {
+    closeSync(mine);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
+  } finally {
+    closeSync(theirs);
+  }
+}
+
+/** The launcher startLauncherEarly started, until prelaunch takes it or endEarlyLauncher ends it. */
+let early: SpawnedLauncher | undefined;
+
+/**
+ * Starts the launcher of a foreground run (stdio inherited) before anything of the run is
+ * known, even its options: it loads and waits for its prelude while they are parsed, and
+ * prelaunch takes it (~0.5 ms sooner to the container's pid, and to the id maps). A launcher
+ * that cannot be started is left to prelaunch to report.
+ */
+export function startLauncherEarly(): void {
+  try {
+    early ??= spawnLauncher('inherit');
+  } catch {
+    // prelaunch tries again, and says why
+  }
+}
+
+/** Ends the early launcher if no run took it: without a prelude it exits at once. */
+export function endEarlyLauncher(): void {
+  if (!early) return;
+  closeSync(early.fd);
+  try {
+    procAddon().wait(early.pid, false);
+  } catch {
+    // reaped already
+  }
+  early = undefined;
+}
+
 /**
  * One run of the launcher and the protocol on its control socket (launcher/main.c). minictl
  * has nothing else to do meanwhile: it reads the launcher's messages as they come, without the
@@ -45,28 +100,11 @@ class Session {
   private reached = false;
   private done = false;
 
-  /**
-   * Starts the launcher with the prelude of a plan: it makes the namespaces while the caller
-   * works out the rest. stdio: the launcher's fds 0-2 (-1: /dev/null); its fd 3 is the
-   * control socket.
-   */
-  constructor(prelude: Step[], stdio: [number, number, number]) {
-    const proc = procAddon();
-    const [mine, theirs] = proc.socketpair();
-    try {
-      // Its own session: terminal signals reach minictl once, and minictl forwards them. A
-      // sealed copy: the container's init (the launcher) shows no writable host file as
-      // /proc/1/exe (CVE-2019-5736).
-      this.launcher = proc.spawn(launcherPath(), ['minictl-init'], [...stdio, theirs], true, true);
-    } catch (e) {
-      closeSync(mine);
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
-    } finally {
-      closeSync(theirs);
-    }
-    this.fd = mine;
-    this.lines = new LineReader(mine);
+  /** Hands `launcher` (spawnLauncher) the prelude of a plan: it makes the namespaces while the caller works out the rest. */
+  constructor(prelude: Step[], launcher: SpawnedLauncher) {
+    this.launcher = launcher.pid;
+    this.fd = launcher.fd;
+    this.lines = new LineReader(this.fd);
     this.send(encodePlan(prelude));
   }
 
@@ -355,7 +393,9 @@ export interface Prelaunched {
  * launch, with a spec that agrees on it; abandon it if the run stops before that.
  */
 export function prelaunch(prelude: PreludeSpec, stdin: 'inherit' | 'ignore' = 'inherit'): Prelaunched {
-  return new Session(preludeSteps(prelude), [stdin === 'inherit' ? 0 : -1, 1, 2]);
+  const launcher = stdin === 'inherit' && early ? early : spawnLauncher(stdin);
+  if (launcher === early) early = undefined;
+  return new Session(preludeSteps(prelude), launcher);
 }
 
 /**
@@ -370,7 +410,7 @@ export async function launch(
   prelaunched?: Prelaunched,
 ): Promise<number> {
   const session =
-    prelaunched instanceof Session && prelaunched.unused ? prelaunched : new Session(preludeSteps(spec), [stdin === 'inherit' ? 0 : -1, 1, 2]);
+    prelaunched instanceof Session && prelaunched.unused ? prelaunched : new Session(preludeSteps(spec), spawnLauncher(stdin));
   // A command that is pid 1 ignores signals it has no handler for: a second SIGINT or
   // SIGTERM to minictl ends the container for good (the launcher's death takes it down).
   // During the few milliseconds of set-up they wait, as the launcher would make them wait.
@@ -400,7 +440,7 @@ export interface Detached {
  * once the command runs (STARTED), or, with a start gate, once it waits for `start` (READY).
  */
 export async function launchDetached(spec: ContainerSpec, steps: Step[], output: number, hooks: LaunchHooks = {}): Promise<Detached> {
-  const session = new Session(preludeSteps(spec), [-1, output, output]);
+  const session = new Session(preludeSteps(spec), spawnLauncher('ignore', output, output));
   if (!(await session.start(spec, steps, hooks, spec.minictl.startGate ? 'READY' : 'STARTED'))) {
     await session.exited();
     throw new LaunchError('the launcher exited early', 'start', undefined, 125);
