@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { basename } from 'node:path';
@@ -23,10 +24,12 @@ export function warmUp(): void {
   const program = buildProgram();
   const run = program.commands.find((c) => c.name() === 'run')!;
   let opts: RunOptions | undefined;
-  run.action((_image: string, _command: string[], parsed: RunOptions) => {
+  run.action((_image: string, _command: string[], parsed: RunOptions, cmd: Command) => {
+    cmd.optsWithGlobals(); // as the real action does
     opts = parsed;
   });
-  program.parse(['run', 'image.tar', 'true'], { from: 'user' });
+  // as main() parses; without hooks, commander calls the action before parseAsync returns
+  void program.parseAsync(['run', 'image.tar', 'true'], { from: 'user' });
   preludeSteps(preludeFromOptions(opts!, false));
   for (const userns of ['auto', 'root']) {
     const identity = resolveIdentity({ ...opts!, userns });
