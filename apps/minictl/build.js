@@ -25,27 +25,35 @@ const alias = Object.fromEntries(
     .map((name) => [name, path.join(path.dirname(require.resolve(`${name}/package.json`)), 'src', 'index.ts')]),
 );
 
-// Node modules that only some commands use, bound on first use: every module the bundle loads
-// is in the start-up snapshot and deserialised at every start (node:crypto ~2 ms, which only
-// image import needs; node:child_process ~0.5 ms, which commander loads for subcommands run
-// as separate executables, which minictl has none of). Each import of one gets an object with
-// a getter for each of its exports (those of this node's module) that loads it when first read.
-const LAZY = ['node:crypto', 'node:child_process'];
-const lazyBuiltins = {
-  name: 'lazy-builtins',
-  setup(build) {
-    const filter = new RegExp(`^(${LAZY.join('|')})$`);
-    build.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
-      const name = JSON.stringify(args.path);
-      const getters = Object.keys(require(args.path)).map((key) => `${JSON.stringify(key)}: { get: () => require(${name})[${JSON.stringify(key)}], enumerable: true }`);
-      return { contents: `Object.defineProperties(module.exports, {\n${getters.join(',\n')}\n});`, loader: 'js' };
-    });
-  },
-};
+// Modules that only some runs use, bound on first use: every module the bundle loads is in
+// the start-up snapshot and deserialised at every start. Each import of one gets an object
+// with a getter for each of its exports (those of the module as this build finds it) that
+// loads it when first read, by the expression given:
+//  - node:crypto (~2 ms), which only image import needs, and node:child_process (~0.5 ms),
+//    which commander loads for subcommands run as separate executables (minictl has none);
+//  - in the CLI's bundle, @minictl/seccomp (~0.5 ms): a default run installs the default
+//    filter, compiled into the snapshot (warm-up.ts); any other filter loads the package from
+//    the other commands' bundle (more.ts).
+const LAZY_BUILTINS = { 'node:crypto': 'require("node:crypto")', 'node:child_process': 'require("node:child_process")' };
+const LAZY_IN_CLI = { ...LAZY_BUILTINS, '@minictl/seccomp': `require(${JSON.stringify(path.join(__dirname, 'src', 'load-more.ts'))}).more().seccomp` };
+
+function lazyModules(lazy) {
+  return {
+    name: 'lazy-modules',
+    setup(build) {
+      const filter = new RegExp(`^(${Object.keys(lazy).join('|')})$`);
+      build.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
+      build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
+        const getters = Object.keys(require(args.path)).map(
+          (key) => `${JSON.stringify(key)}: { get: () => ${lazy[args.path]}[${JSON.stringify(key)}], enumerable: true }`,
+        );
+        return { contents: `Object.defineProperties(module.exports, {\n${getters.join(',\n')}\n});`, loader: 'js', resolveDir: __dirname };
+      });
+    },
+  };
+}
 
 const common = {
-  plugins: [lazyBuiltins],
   bundle: true,
   // metafile paths are relative to it (buildCore)
   absWorkingDir: __dirname,
@@ -139,7 +147,7 @@ function importedNames(code, keys) {
 async function buildCore(exported) {
   const result = await esbuild.build({
     ...common,
-    plugins: [...common.plugins, coreModulesPlugin(exported)],
+    plugins: [lazyModules(LAZY_IN_CLI), coreModulesPlugin(exported)],
     entryPoints: [path.join(__dirname, 'src', 'entry.ts')],
     alias,
     external: ['commander'],
@@ -153,7 +161,7 @@ async function buildCore(exported) {
 async function buildMore(coreFiles, esm) {
   const result = await esbuild.build({
     ...common,
-    plugins: [...common.plugins, fromCorePlugin(coreFiles, esm)],
+    plugins: [lazyModules(LAZY_BUILTINS), fromCorePlugin(coreFiles, esm)],
     entryPoints: [path.join(__dirname, 'src', 'more.ts')],
     alias,
     external: ['commander'],
@@ -170,7 +178,7 @@ async function build() {
   await buildCore(imported);
   await buildMore(coreFiles, false);
   // commander apart: snapshot-main.js compiles it differently.
-  await esbuild.build({ ...common, entryPoints: [require.resolve('commander')], format: 'cjs', outfile: path.join(dist, 'commander.js') });
+  await esbuild.build({ ...common, plugins: [lazyModules(LAZY_BUILTINS)], entryPoints: [require.resolve('commander')], format: 'cjs', outfile: path.join(dist, 'commander.js') });
   makeExecutable();
 }
 

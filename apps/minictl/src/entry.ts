@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
 import { exitWhenWritten, trackStdio } from './exit';
-import { setMoreBundle } from './load-more';
+import { dropMore, setMoreBundle } from './load-more';
 import { buildProgram, main } from './main';
 import { setSelfCommand } from './self';
 import { warmUp } from './warm-up';
@@ -21,8 +21,11 @@ function useBuild(distDir: string): void {
 }
 
 if (startupSnapshot.isBuildingSnapshot()) {
-  // Also compiles the default seccomp filter, which every run installs, into the snapshot.
+  // Also compiles the default seccomp filter, which every run installs, into the snapshot,
+  // with @minictl/seccomp from the other commands' bundle, which the snapshot does not keep.
+  useBuild(__dirname);
   warmUp();
+  dropMore();
   const program = buildProgram();
   startupSnapshot.setDeserializeMainFunction(() => {
     // This process is dist/minictl, the single executable the snapshot is built into (build.js):

@@ -26,3 +26,11 @@ export function more(): typeof More {
   }
   return loaded;
 }
+
+/**
+ * Forgets the bundle once the start-up snapshot's warm-up has used it (to compile the default
+ * seccomp filter): what it made stays in the snapshot, its code does not.
+ */
+export function dropMore(): void {
+  loaded = undefined;
+}

@@ -131,11 +131,16 @@ export function specFromOptions(i: SpecInputs): ContainerSpec {
   };
 }
 
+/** Kept here, and so in the start-up snapshot with its compiled filter (nsproc's credentials.ts):
+ * a default run then runs no code of @minictl/seccomp, which the CLI's bundle loads on first
+ * use (build.js). */
+let defaultSeccomp: SeccompProfile | undefined;
+
 /** --seccomp: minictl's default filter, none, or a profile file (its capability-gated rules
  * judged against the container's bounding set, as Docker does). */
 function seccompProfile(opt: string, caps: string[]): SeccompProfile | undefined {
   if (opt === 'unconfined') return undefined;
-  if (opt === 'default') return defaultProfile();
+  if (opt === 'default') return (defaultSeccomp ??= defaultProfile());
   let text: string;
   try {
     text = readFileSync(opt, 'utf8');
