@@ -26,28 +26,38 @@ const alias = Object.fromEntries(
 );
 
 // Modules that only some runs use, bound on first use: every module the bundle loads is in
-// the start-up snapshot and deserialised at every start. Each import of one gets an object
-// with a getter for each of its exports (those of the module as this build finds it) that
-// loads it when first read, by the expression given:
+// the start-up snapshot and deserialised at every start. An import of one gets a module of
+// wrappers, one for each function the module exports (as this build finds it), that load it
+// when first called; the bundle keeps the wrappers it uses, and importing anything else from
+// such a module fails the build. `load` is the expression that loads it, after `imports`:
 //  - node:crypto (~2 ms), which only image import needs, and node:child_process (~0.5 ms),
 //    which commander loads for subcommands run as separate executables (minictl has none);
-//  - in the CLI's bundle, @minictl/seccomp (~0.5 ms): a default run installs the default
+//  - in the CLI's bundle, @minictl/seccomp (~0.7 ms): a default run installs the default
 //    filter, compiled into the snapshot (warm-up.ts); any other filter loads the package from
 //    the other commands' bundle (more.ts).
-const LAZY_BUILTINS = { 'node:crypto': 'require("node:crypto")', 'node:child_process': 'require("node:child_process")' };
-const LAZY_IN_CLI = { ...LAZY_BUILTINS, '@minictl/seccomp': `require(${JSON.stringify(path.join(__dirname, 'src', 'load-more.ts'))}).more().seccomp` };
+const LAZY_BUILTINS = {
+  'node:crypto': { load: 'require("node:crypto")' },
+  'node:child_process': { load: 'require("node:child_process")' },
+};
+const LAZY_IN_CLI = {
+  ...LAZY_BUILTINS,
+  '@minictl/seccomp': { imports: `import { more } from ${JSON.stringify(path.join(__dirname, 'src', 'load-more.ts'))};`, load: 'more().seccomp' },
+};
 
 function lazyModules(lazy) {
+  const isPlainFunction = (v) => typeof v === 'function' && !/^class\b/.test(Function.prototype.toString.call(v));
   return {
     name: 'lazy-modules',
     setup(build) {
       const filter = new RegExp(`^(${Object.keys(lazy).join('|')})$`);
       build.onResolve({ filter }, (args) => (args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }));
       build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => {
-        const getters = Object.keys(require(args.path)).map(
-          (key) => `${JSON.stringify(key)}: { get: () => ${lazy[args.path]}[${JSON.stringify(key)}], enumerable: true }`,
-        );
-        return { contents: `Object.defineProperties(module.exports, {\n${getters.join(',\n')}\n});`, loader: 'js', resolveDir: __dirname };
+        const { imports = '', load } = lazy[args.path];
+        const mod = require(args.path);
+        const wrappers = Object.keys(mod)
+          .filter((key) => isPlainFunction(mod[key]))
+          .map((key) => `export function ${key}(...args) { return ${load}.${key}(...args); }`);
+        return { contents: `${imports}\n${wrappers.join('\n')}`, loader: 'js', resolveDir: __dirname };
       });
     },
   };
