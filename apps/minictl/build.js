@@ -165,7 +165,12 @@ async function buildCore(exported) {
     outfile: bundle,
     metafile: true,
   });
-  return new Set(Object.keys(result.metafile.inputs).map((file) => path.resolve(__dirname, file)));
+  // Modules without code of their own there (an index of re-exports, or one run does not use)
+  // are not shared: the other bundle takes what it uses of them through their own imports.
+  const withCode = Object.entries(result.metafile.outputs[path.relative(__dirname, bundle)].inputs)
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([file]) => path.resolve(__dirname, file));
+  return new Set(withCode);
 }
 
 async function buildMore(coreFiles, esm) {

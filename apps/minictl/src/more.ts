@@ -1,8 +1,8 @@
 /**
- * Every command but `run`, and what a run needs only when it fails, takes an OCI bundle or a
- * seccomp filter other than the default: a bundle of its own (dist/minictl-more.js, see
- * build.js), kept out of the start-up snapshot, which a `run` would otherwise deserialise at
- * every start; loaded by load-more.ts when the command line names one of these.
+ * Every command but `run`, and what a run needs only when it fails, unpacks an image, takes an
+ * OCI bundle or a seccomp filter other than the default: a bundle of its own
+ * (dist/minictl-more.js, see build.js), kept out of the start-up snapshot, which a `run` would
+ * otherwise deserialise at every start; loaded by load-more.ts when needed.
  */
 import type { Command } from 'commander';
 import { registerDoctor } from './doctor/command';
@@ -13,6 +13,7 @@ import { registerOci } from './oci/commands';
 import { registerUnshare } from './unshare/command';
 
 export { explainUsernsRefusal } from './diagnose';
+export { unpackImage } from './images/unpack-image';
 // The CLI's bundle reads @minictl/seccomp from here (build.js): only runs with a filter other
 // than the default one, compiled into the start-up snapshot, need it.
 export * as seccomp from '@minictl/seccomp';

@@ -11,3 +11,8 @@ export class ImageError extends Error {
     this.name = 'ImageError';
   }
 }
+
+/** Whether `e` is a Node error with one of these codes. */
+export function isCode(e: unknown, ...codes: string[]): boolean {
+  return codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
+}

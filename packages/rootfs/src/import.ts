@@ -1,24 +1,15 @@
-import { Stats, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { type Stats, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { cachedImage, findImported, readIndex, statSource, treePath, writeIndex, type Image } from './cached';
 import { resolveDockerSave } from './docker-save';
-import { ImageError } from './errors';
-import type { ImageDefaults } from './image-config';
+import { ImageError, isCode } from './errors';
 import { layoutReader, type ResolvedImage } from './layout';
 import { resolveOci } from './oci';
 import { formatPlatform, hostPlatform, type Platform } from './platform';
 import { readRecord, recordPath, writeJsonAtomic, type ImageRecord } from './records';
-import { looksLikeName } from './names';
+import { removeTree } from './remove-tree';
 import type { Store } from './store';
 import { unpack, type UnpackProgress, type UnpackResult, type UnpackRunner } from './unpacker';
-
-export interface Image {
-  /** the image id: sha256 of a root-filesystem archive, or the manifest / config digest */
-  digest: string;
-  /** the unpacked tree: the read-only lower layer of every container made from it */
-  rootfs: string;
-  /** Entrypoint, Cmd, Env, WorkingDir, User from the image config */
-  defaults: ImageDefaults;
-}
 
 /** Import progress: which phase, how far through its input. */
 export interface ImportProgress extends UnpackProgress {
@@ -40,29 +31,17 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
 }
 
-interface IndexEntry {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  digest: string;
-  platform?: string;
-}
-
 /**
  * The cached image for an archive or an OCI layout directory, unpacking it on first use. The
  * cache is content-addressed; unpacking goes to a temporary directory renamed into place, so
  * an interrupted import never leaves a half image behind.
  */
 export async function importImage(file: string, store: Store, opts: ImportOptions = {}): Promise<Image> {
+  const found = findImported(file, store, opts);
+  if (found) return found;
   const abs = resolve(file);
   const st = statSource(abs, file);
   const want = opts.platform ?? hostPlatform();
-  const known = st.isFile() ? readIndex(store)[abs] : undefined;
-  if (known && sameFile(known, st) && (known.platform ?? formatPlatform(want)) === formatPlatform(want)) {
-    const cached = cachedImage(store, known.digest, opts.mappingKey);
-    if (cached) return cached;
-  }
   mkdirSync(store.images, { recursive: true, mode: 0o700 });
   mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
   removeStaleTemps(store);
@@ -114,23 +93,6 @@ export async function importImage(file: string, store: Store, opts: ImportOption
     removeTree(tmp);
     throw e;
   }
-}
-
-function statSource(abs: string, given: string): Stats {
-  let st: Stats;
-  try {
-    st = statSync(abs);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // A name that is neither imported nor a file: say both, names first.
-    if (code === 'ENOENT' && looksLikeName(given) && !given.includes('/'))
-      throw new ImageError(`no image ${given} (see minictl images) and no file of that name`, 'open', code);
-    throw new ImageError(`cannot read image ${abs}: ${code === 'ENOENT' ? 'no such file' : code}`, 'open', code);
-  }
-  if (st.isDirectory() && !existsSync(join(abs, 'oci-layout')) && !existsSync(join(abs, 'manifest.json')))
-    throw new ImageError(`${abs} is a directory: use --rootfs ${abs} to run an unpacked tree`, 'open');
-  if (st.isFile() && st.size === 0) throw new ImageError(`${abs} is empty: not an image archive`, 'open');
-  return st;
 }
 
 /** The image of a docker-save or OCI layout directory (read inside it). */
@@ -198,17 +160,6 @@ function warnAbout(r: UnpackResult, warn?: (line: string) => void): void {
     warn?.(`skipped ${n(r.skippedXattrs, 'extended attribute', 'extended attributes')} that this user may not set (security.*, trusted.*, or on symlinks)`);
 }
 
-function treePath(store: Store, id: string, mappingKey?: string): string {
-  return join(store.images, id, mappingKey ? `rootfs-${mappingKey}` : 'rootfs');
-}
-
-function cachedImage(store: Store, id: string, mappingKey?: string): Image | undefined {
-  const rootfs = treePath(store, id, mappingKey);
-  const record = readRecord(store, id);
-  if (!record || !existsSync(rootfs)) return undefined;
-  return { digest: id, rootfs, defaults: record.defaults };
-}
-
 /** Move the tree into place beside its record. */
 async function commit(store: Store, tmp: string, record: ImageRecord, opts: ImportOptions): Promise<Image> {
   const rootfs = treePath(store, record.id, opts.mappingKey);
@@ -227,22 +178,6 @@ async function commit(store: Store, tmp: string, record: ImageRecord, opts: Impo
 
 async function removeHere(dir: string): Promise<void> {
   removeTree(dir);
-}
-
-function sameFile(a: IndexEntry, st: Stats): boolean {
-  return a.dev === st.dev && a.ino === st.ino && a.size === st.size && a.mtimeMs === st.mtimeMs;
-}
-
-export function readIndex(store: Store): Record<string, IndexEntry> {
-  try {
-    return JSON.parse(readFileSync(store.index, 'utf8')) as Record<string, IndexEntry>;
-  } catch {
-    return {};
-  }
-}
-
-export function writeIndex(store: Store, index: Record<string, IndexEntry>): void {
-  writeJsonAtomic(store.index, index);
 }
 
 function recordIndex(store: Store, abs: string, st: Stats, digest: string, platform?: string): void {
@@ -279,27 +214,6 @@ function alive(pid: number): boolean {
   } catch (e) {
     return isCode(e, 'EPERM');
   }
-}
-
-/** rm -rf that also copes with directories unpacked read-only. */
-export function removeTree(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch (e) {
-    if (!isCode(e, 'EACCES', 'EPERM')) throw e;
-    makeWritable(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function makeWritable(dir: string): void {
-  chmodSync(dir, 0o700);
-  for (const d of readdirSync(dir, { withFileTypes: true }))
-    if (d.isDirectory()) makeWritable(join(dir, d.name));
-}
-
-function isCode(e: unknown, ...codes: string[]): boolean {
-  return codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
 }
 
 function fileSize(file: string): number {

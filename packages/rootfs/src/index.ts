@@ -1,6 +1,8 @@
 export { ImageError } from './errors';
 export { entryPath } from './entry-path';
-export { importImage, readIndex, removeTree, staleTemps, writeIndex, type Image, type ImportOptions, type ImportProgress } from './import';
+export { findImported, readIndex, writeIndex, type Image } from './cached';
+export { importImage, staleTemps, type ImportOptions, type ImportProgress } from './import';
+export { removeTree } from './remove-tree';
 export { defaultsFromConfig, type ImageDefaults } from './image-config';
 export { lookupImage, looksLikeName, namesOf, normalizeName, readNames, writeNames } from './names';
 export { formatPlatform, hostPlatform, parsePlatform, type Platform } from './platform';

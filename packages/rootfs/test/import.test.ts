@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { findImported } from '../src/cached';
 import { ImageError } from '../src/errors';
 import { importImage } from '../src/import';
 import { storeFor, type Store } from '../src/store';
@@ -156,6 +157,31 @@ describe('importImage', () => {
     const warnings: string[] = [];
     await importImage(write('img.tar', await imageTar()), store, { warn: (w) => warnings.push(w) });
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('findImported', () => {
+  it('finds an imported archive by its path, for the mapping it was unpacked for', async () => {
+    const file = write('img.tar', await imageTar());
+    expect(findImported(file, store)).toBeUndefined();
+    const image = await importImage(file, store);
+    expect(findImported(file, store)).toEqual(image);
+    expect(findImported(path.relative(process.cwd(), file), store)).toEqual(image);
+    expect(findImported(file, store, { mappingKey: 'other' })).toBeUndefined();
+  });
+
+  it('does not answer for a file changed since', async () => {
+    const file = write('img.tar', await imageTar());
+    const image = await importImage(file, store);
+    // a root filesystem archive has no platform: it is the image for any
+    expect(findImported(file, store, { platform: { os: 'linux', architecture: 'riscv64' } })).toEqual(image);
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, later, later);
+    expect(findImported(file, store)).toBeUndefined();
+  });
+
+  it('says what is wrong with a missing file', () => {
+    expect(() => findImported(path.join(tmp, 'nope.tar'), store)).toThrow(/nope\.tar: no such file/);
   });
 });
 

@@ -1,19 +1,8 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import {
-  ImageError,
-  importImage,
-  listRecords,
-  lookupImage,
-  parsePlatform,
-  readRecord,
-  treesOf,
-  type Image,
-  type Store,
-} from '@minictl/rootfs';
+import { findImported, ImageError, listRecords, lookupImage, parsePlatform, readRecord, treesOf, type Image, type Store } from '@minictl/rootfs';
 import type { TreeTools } from '../identity/namespaced';
-import { warn } from '../output';
-import { progressBar } from './progress';
+import { more } from '../load-more';
 
 export interface OpenOptions {
   quiet?: boolean;
@@ -21,21 +10,14 @@ export interface OpenOptions {
   platform?: string;
 }
 
-/** Import an archive or OCI layout directory into the cache (or find it there). */
+/**
+ * Import an archive or OCI layout directory into the cache, or find it there: an archive
+ * imported before is found by its path here; anything else is read by unpack-image.ts, in
+ * the other commands' bundle (load-more.ts), which a run from the cache does not load.
+ */
 export async function importFile(file: string, store: Store, trees: TreeTools, opts: OpenOptions): Promise<Image> {
-  const bar = progressBar(basename(file), opts.quiet);
-  try {
-    return await importImage(file, store, {
-      warn,
-      mappingKey: trees.mappingKey,
-      runner: trees.runner,
-      remover: trees.remover,
-      platform: opts.platform === undefined ? undefined : parsePlatform(opts.platform),
-      onProgress: bar.update,
-    });
-  } finally {
-    bar.done();
-  }
+  const platform = opts.platform === undefined ? undefined : parsePlatform(opts.platform);
+  return findImported(file, store, { mappingKey: trees.mappingKey, platform }) ?? (await more().unpackImage(file, store, trees, opts));
 }
 
 /**
