@@ -79,8 +79,10 @@ const common = {
 // own, dist/minictl-more.js (src/more.ts), out of the start-up snapshot (~2 ms a start) and
 // compiled when a command line names one. Modules both use (output, the packages and their
 // state, commander) stay in the CLI's bundle, which hands over what the other imports of them
-// (load-more.ts): a virtual module, minictl:core-modules, maps each such module's path to an
-// object with a getter for each name imported (an export may be reassigned). Exporting whole
+// (load-more.ts): a virtual module, minictl:core-modules, maps each such module's path to a
+// function that returns the names imported, called when that bundle loads, once all of this
+// one has run (no module reassigns an export; a function a module rather than a getter a name
+// is less for the snapshot to hold). Exporting whole
 // modules instead would bring all of each package back into the snapshot. Four builds: the
 // CLI's, to learn its modules; the other commands' as an ES module with those external, whose
 // import statements say which names they use; the CLI's again, exporting those; the other
@@ -101,12 +103,12 @@ function coreModulesPlugin(exported) {
           const file = JSON.stringify(path.resolve(__dirname, key));
           if (names === '*') {
             imports.push(`import * as m${i} from ${file};`);
-            entries.push(`${JSON.stringify(key)}: m${i}`);
+            entries.push(`${JSON.stringify(key)}: () => m${i}`);
             return;
           }
           const local = [...names].map((name, j) => [name, `m${i}_${j}`]);
           imports.push(`import { ${local.map(([name, id]) => `${name} as ${id}`).join(', ')} } from ${file};`);
-          entries.push(`${JSON.stringify(key)}: { ${local.map(([name, id]) => `get ${name}() { return ${id}; }`).join(', ')} }`);
+          entries.push(`${JSON.stringify(key)}: () => ({ ${local.map(([name, id]) => `${name}: ${id}`).join(', ')} })`);
         });
         return { contents: `${imports.join('\n')}\nexport default { ${entries.join(',\n')} };`, resolveDir: __dirname, loader: 'js' };
       });
@@ -129,7 +131,7 @@ function fromCorePlugin(coreFiles, esm) {
         return esm ? { path: coreKey(resolved.path), external: true } : { path: resolved.path, namespace: 'from-core' };
       });
       build.onLoad({ filter: /.*/, namespace: 'from-core' }, (args) => ({
-        contents: `module.exports = core[${JSON.stringify(coreKey(args.path))}];`,
+        contents: `module.exports = core[${JSON.stringify(coreKey(args.path))}]();`,
         loader: 'js',
       }));
     },
