@@ -94,7 +94,7 @@ async function runPrepared(
     const steps = compilePlan(spec, { scratch: store.mnt });
     mapSoon();
     const plumbing = hostPlumbing(spec, id);
-    checkAgainstHost(spec.process.rlimits ?? [], readOptional('/proc/self/limits'));
+    if (spec.process.rlimits?.length) checkAgainstHost(spec.process.rlimits, readOptional('/proc/self/limits'));
     await checkPortsFree(spec.minictl.publish ?? []);
     const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
     if (states) {
