@@ -2,7 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, Sandbox, tempDir, testImage, testProgram, waitFor } from '../support/harness';
+import { CLI, processesWithEnv, Sandbox, tempDir, testImage, testProgram, waitFor } from '../support/harness';
 
 const box = new Sandbox();
 const root = tempDir('minictl-oci-state-');
@@ -192,6 +192,26 @@ describe('the OCI runtime command line', () => {
     const r = box.run(['run', '--bundle', dir]);
     expect(r.status).toBe(6);
     expect(r.stdout.split('\n')[0]).toBe('bundlebox');
+  });
+
+  it('run --bundle keeps one launcher: the one started before parsing is ended', async () => {
+    const dir = bundle((c) => {
+      c.process.terminal = false;
+      c.process.args = ['sleep', '3'];
+    });
+    const mark = `MINICTL_TEST_RUN=bundle-${process.pid}`;
+    const child = spawn(CLI, ['run', '--bundle', dir], { env: { ...box.env, MINICTL_TEST_RUN: mark.split('=')[1] }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      // minictl, its launcher and the container's init (the launcher's child, which does not
+      // exec); the command has the bundle's environment
+      await waitFor(() => processesWithEnv(mark).length >= 3, 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(processesWithEnv(mark)).toHaveLength(3);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it.skipIf(!runc)('a config.json written by runc spec --rootless runs unchanged', () => {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { endEarlyLauncher } from '@minictl/nsproc';
 import { collect } from '../options';
 import { more } from '../load-more';
 import { UsageError } from './parse';
@@ -50,6 +51,9 @@ export function registerRun(program: Command): void {
     .addOption(new Option('-T, --no-tty', 'never give the container a terminal'))
     .passThroughOptions()
     .action(async (image: string | undefined, command: string[], opts, cmd: Command) => {
+      // The launcher main() started is for an attached run from an image (prelaunch); a
+      // detached container's has other stdio, and an OCI bundle's is started by launch.
+      if (opts.bundle || opts.detach) endEarlyLauncher();
       if (opts.bundle) {
         // runc's form, run --bundle DIR ID: an attached run keeps no state, so the id is only a name.
         if (command.length > 0) throw new UsageError('--bundle takes everything from config.json: give no image or command');

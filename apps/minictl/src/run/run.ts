@@ -221,6 +221,11 @@ function explain(e: unknown, readOnly = false): unknown {
   if (readOnly && e.errno === 'ENOENT' && e.step.startsWith('mount '))
     return new LaunchError(`${e.message}: a --read-only root cannot get new mount points; use a path that exists in the image`, e.step, e.errno, e.exitCode);
   if (!e.step.startsWith('create the namespaces')) return e;
-  const why = more().explainUsernsRefusal(e.errno);
+  let why: string | undefined;
+  try {
+    why = more().explainUsernsRefusal(e.errno);
+  } catch {
+    // the launcher's own words then
+  }
   return why ? new LaunchError(`cannot create a user namespace: ${why}`, e.step, e.errno, e.exitCode) : e;
 }
