@@ -12,6 +12,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { Script } = require('node:vm');
 const esbuild = require('esbuild');
 
 const dist = path.join(__dirname, 'dist');
@@ -82,11 +83,11 @@ const common = {
 // (load-more.ts): a virtual module, minictl:core-modules, maps each such module's path to a
 // function that returns the names imported, called when that bundle loads, once all of this
 // one has run (no module reassigns an export; a function a module rather than a getter a name
-// is less for the snapshot to hold). Exporting whole
-// modules instead would bring all of each package back into the snapshot. Four builds: the
-// CLI's, to learn its modules; the other commands' as an ES module with those external, whose
-// import statements say which names they use; the CLI's again, exporting those; the other
-// commands' as CommonJS, reading them from `core`.
+// is less for the snapshot to hold). Exporting whole modules instead would bring all of each
+// package back into the snapshot. Four builds: the CLI's, to learn its modules; the other
+// commands' as an ES module with those external, whose import statements say which names they
+// use; the CLI's again, exporting those (and no more modules); the other commands' as
+// CommonJS, reading them from `core`.
 const CORE = 'minictl:core-modules';
 const coreKey = (file) => path.relative(__dirname, file);
 
@@ -108,7 +109,8 @@ function coreModulesPlugin(exported) {
           }
           const local = [...names].map((name, j) => [name, `m${i}_${j}`]);
           imports.push(`import { ${local.map(([name, id]) => `${name} as ${id}`).join(', ')} } from ${file};`);
-          entries.push(`${JSON.stringify(key)}: () => ({ ${local.map(([name, id]) => `${name}: ${id}`).join(', ')} })`);
+          // __esModule: esbuild's interop then reads a default import as `default`
+          entries.push(`${JSON.stringify(key)}: () => ({ __esModule: true, ${local.map(([name, id]) => `${name}: ${id}`).join(', ')} })`);
         });
         return { contents: `${imports.join('\n')}\nexport default { ${entries.join(',\n')} };`, resolveDir: __dirname, loader: 'js' };
       });
@@ -150,7 +152,7 @@ function importedNames(code, keys) {
   };
   for (const m of code.matchAll(/\b(?:import|export)\s*\{([^}]*)\}\s*from\s*"([^"]+)"/g))
     add(m[2], m[1].split(',').map((spec) => spec.trim().split(/\s+as\s+/)[0]).filter(Boolean));
-  for (const m of code.matchAll(/\bimport\s*\*\s*as\s*[\w$]+\s*from\s*"([^"]+)"/g)) add(m[1], '*');
+  for (const m of code.matchAll(/\b(?:import\s*\*\s*as\s*[\w$]+|export\s*\*(?:\s*as\s*[\w$]+)?)\s*from\s*"([^"]+)"/g)) add(m[1], '*');
   for (const m of code.matchAll(/\bimport\s+[\w$]+\s*(?:,\s*\{[^}]*\}\s*)?from\s*"([^"]+)"/g)) add(m[1], ['default']);
   for (const m of code.matchAll(/\bimport\s*"([^"]+)"/g)) add(m[1], []);
   return found;
@@ -175,6 +177,8 @@ async function buildCore(exported) {
   return new Set(withCode);
 }
 
+const more = path.join(dist, 'minictl-more.js');
+
 async function buildMore(coreFiles, esm) {
   const result = await esbuild.build({
     ...common,
@@ -183,17 +187,34 @@ async function buildMore(coreFiles, esm) {
     alias,
     external: ['commander'],
     format: esm ? 'esm' : 'cjs',
-    outfile: path.join(dist, 'minictl-more.js'),
+    // one function expression, which load-more.ts calls with the CLI bundle's modules
+    ...(esm ? {} : { banner: { js: '(function (require, module, exports, core) {' }, footer: { js: '})' } }),
+    outfile: more,
     write: !esm,
   });
   return esm ? result.outputFiles[0].text : undefined;
 }
 
+/**
+ * V8's code cache for minictl-more.js, made by this node, the one inside dist/minictl: the other
+ * commands then start without parsing and compiling all of it (~2 ms). load-more.ts compiles the
+ * source as usual where a node rejects the cache.
+ */
+function cacheMore() {
+  const script = new Script(fs.readFileSync(more, 'utf8'), { filename: more });
+  fs.writeFileSync(more.replace(/\.js$/, '.cache'), script.createCachedData());
+}
+
 async function build() {
   const coreFiles = await buildCore(new Map());
   const imported = importedNames(await buildMore(coreFiles, true), new Set([...coreFiles].map(coreKey)));
-  await buildCore(imported);
+  // Exporting names must not bring a module into the CLI's bundle that the other bundle took a
+  // copy of: two copies would mean two states, two classes.
+  const exporting = await buildCore(imported);
+  const added = [...exporting].filter((file) => !coreFiles.has(file));
+  if (added.length > 0) throw new Error(`build.js: exporting to minictl-more.js brought into minictl.js: ${added.map(coreKey).join(', ')}`);
   await buildMore(coreFiles, false);
+  cacheMore();
   // commander apart: snapshot-main.js compiles it differently.
   await esbuild.build({ ...common, plugins: [lazyModules(LAZY_BUILTINS)], entryPoints: [require.resolve('commander')], format: 'cjs', outfile: path.join(dist, 'commander.js') });
   makeExecutable();

@@ -12,19 +12,28 @@ export function setMoreBundle(path: string): void {
 }
 
 /**
- * The other commands (more.ts), compiled on first use. Their bundle imports the modules it
- * shares with this one (output, the packages' state, commander) from `core`, the modules of
- * this bundle that build.js exports to it, so both see one state.
+ * The other commands (more.ts), compiled on first use, with the code cache build.js made of
+ * them where this node accepts it. Their bundle is a function of the modules it shares with
+ * this one (output, the packages' state, commander), given as `core`: the modules of this
+ * bundle that build.js exports to it, so both see one state.
  */
 export function more(): typeof More {
   if (!loaded) {
     const file = bundle!;
-    const wrapped = `(function (require, module, exports, core) {${readFileSync(file, 'utf8')}\n})`;
+    const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData: readOptional(file.replace(/\.js$/, '.cache')) });
     const module = { exports: {} as typeof More };
-    new Script(wrapped, { filename: file }).runInThisContext()(require, module, module.exports, coreModules);
+    script.runInThisContext()(require, module, module.exports, coreModules);
     loaded = module.exports;
   }
   return loaded;
+}
+
+function readOptional(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

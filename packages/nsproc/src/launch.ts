@@ -26,7 +26,8 @@ interface SpawnedLauncher {
 }
 
 /**
- * Starts the launcher. stdio: its fds 0-2 (-1: /dev/null); its fd 3 is the control socket.
+ * Starts the launcher: its stdin is minictl's or /dev/null, its stdout and stderr the fds
+ * given; its fd 3 is the control socket.
  * Its own session: terminal signals reach minictl once, and minictl forwards them. A sealed
  * copy: the container's init (the launcher) shows no writable host file as /proc/1/exe
  * (CVE-2019-5736).

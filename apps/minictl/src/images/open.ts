@@ -17,7 +17,7 @@ export interface OpenOptions {
  */
 export async function importFile(file: string, store: Store, trees: TreeTools, opts: OpenOptions): Promise<Image> {
   const platform = opts.platform === undefined ? undefined : parsePlatform(opts.platform);
-  return findImported(file, store, { mappingKey: trees.mappingKey, platform }) ?? (await more().unpackImage(file, store, trees, opts));
+  return findImported(file, store, { mappingKey: trees.mappingKey, platform }) ?? (await more().unpackImage(file, store, trees, { quiet: opts.quiet, platform }));
 }
 
 /**

@@ -1,12 +1,11 @@
 import { basename } from 'node:path';
-import { importImage, parsePlatform, type Image, type Store } from '@minictl/rootfs';
+import { importImage, type Image, type Platform, type Store } from '@minictl/rootfs';
 import type { TreeTools } from '../identity/namespaced';
 import { warn } from '../output';
-import type { OpenOptions } from './open';
 import { progressBar } from './progress';
 
 /** Unpacks an archive or OCI layout directory into the cache (or finds it there by content). */
-export async function unpackImage(file: string, store: Store, trees: TreeTools, opts: OpenOptions): Promise<Image> {
+export async function unpackImage(file: string, store: Store, trees: TreeTools, opts: { quiet?: boolean; platform?: Platform }): Promise<Image> {
   const bar = progressBar(basename(file), opts.quiet);
   try {
     return await importImage(file, store, {
@@ -14,7 +13,7 @@ export async function unpackImage(file: string, store: Store, trees: TreeTools, 
       mappingKey: trees.mappingKey,
       runner: trees.runner,
       remover: trees.remover,
-      platform: opts.platform === undefined ? undefined : parsePlatform(opts.platform),
+      platform: opts.platform,
       onProgress: bar.update,
     });
   } finally {
