@@ -130,10 +130,10 @@ function fromCorePlugin(coreFiles, esm) {
         if (args.namespace === 'from-core' || args.pluginData === 'from-core' || args.kind === 'entry-point') return undefined;
         const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'from-core' });
         if (resolved.errors.length > 0 || !coreFiles.has(resolved.path)) return undefined;
-        return esm ? { path: coreKey(resolved.path), external: true } : { path: resolved.path, namespace: 'from-core' };
+        return { path: coreKey(resolved.path), ...(esm ? { external: true } : { namespace: 'from-core' }) };
       });
       build.onLoad({ filter: /.*/, namespace: 'from-core' }, (args) => ({
-        contents: `module.exports = core[${JSON.stringify(coreKey(args.path))}]();`,
+        contents: `module.exports = core[${JSON.stringify(args.path)}]();`,
         loader: 'js',
       }));
     },
