@@ -12,6 +12,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
 const esbuild = require('esbuild');
 
@@ -196,12 +197,19 @@ async function buildMore(coreFiles, esm) {
 }
 
 /**
- * V8's code cache for minictl-more.js, made by this node, the one inside dist/minictl: the other
- * commands then start without parsing and compiling all of it (~2 ms). load-more.ts compiles the
- * source as usual where a node rejects the cache.
+ * V8's code cache for minictl-more.js, made by this node, the one inside dist/minictl, with
+ * every function compiled (as snapshot-main.js does, and with the flag back before the cache is
+ * made, which V8 checks): the other commands then start without parsing or compiling any of it.
+ * load-more.ts compiles the source as usual where a node rejects the cache.
  */
 function cacheMore() {
-  const script = new Script(fs.readFileSync(more, 'utf8'), { filename: more });
+  setFlagsFromString('--no-lazy');
+  let script;
+  try {
+    script = new Script(fs.readFileSync(more, 'utf8'), { filename: more });
+  } finally {
+    setFlagsFromString('--lazy');
+  }
   fs.writeFileSync(more.replace(/\.js$/, '.cache'), script.createCachedData());
 }
 
