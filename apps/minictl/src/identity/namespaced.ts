@@ -11,10 +11,17 @@ import type { ResolvedIdentity } from './resolve';
  * ~0.5 ms of OpenSSL initialisation.
  */
 export function mappingKey(identity: ResolvedIdentity): string {
-  let h = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(JSON.stringify([identity.uidMappings, identity.gidMappings])))
-    h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
-  return h.toString(16).padStart(16, '0').slice(0, 12);
+  // 64-bit FNV-1a in two 32-bit halves (BigInt arithmetic cost ~0.2 ms a start): h * prime
+  // mod 2^64, with prime = 2^40 + 0x1b3, is (h << 40) + h * 0x1b3.
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of Buffer.from(JSON.stringify([identity.uidMappings, identity.gidMappings]))) {
+    lo = (lo ^ byte) >>> 0;
+    const low = lo * 0x1b3;
+    hi = (hi * 0x1b3 + Math.floor(low / 2 ** 32) + ((lo << 8) >>> 0)) % 2 ** 32;
+    lo = low % 2 ** 32;
+  }
+  return (hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0')).slice(0, 12);
 }
 
 /** Run argv as root of a new user namespace with these maps, in place. */
