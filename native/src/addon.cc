@@ -133,18 +133,22 @@ struct Batch {
   ~Batch() { Join(); }
 };
 
-// spawnStart([[file, argv, fds], ...]): a handle for spawnJoin; the execs run meanwhile.
+// spawnStart([[file, argv, fds, newSession?, sealedCopy?], ...]): a handle for spawnJoin; the
+// execs run meanwhile.
 Napi::Value SpawnStart(const Napi::CallbackInfo &info) {
   Napi::Array list = info[0].As<Napi::Array>();
   auto *batch = new Batch();
   batch->reqs.reserve(list.Length());
+  std::vector<std::pair<bool, bool>> flags;
   for (uint32_t i = 0; i < list.Length(); i++) {
     Napi::Array item = list.Get(i).As<Napi::Array>();
     batch->reqs.emplace_back(item.Get(0u), item.Get(1u).As<Napi::Array>(), item.Get(2u).As<Napi::Array>());
+    flags.emplace_back(item.Get(3u).ToBoolean(), item.Get(4u).ToBoolean());
     for (int &fd : batch->reqs.back().fds)
       if (fd >= 0) fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);  // -1 (EBADF) gives the child /dev/null
   }
-  for (auto &r : batch->reqs) batch->jobs.push_back({r.Req(false, false), -1, 0, {}, 0});
+  for (size_t i = 0; i < batch->reqs.size(); i++)
+    batch->jobs.push_back({batch->reqs[i].Req(flags[i].first, flags[i].second), -1, 0, {}, 0});
   spawn_start(batch->jobs.data(), (int)batch->jobs.size());
   return Napi::External<Batch>::New(info.Env(), batch, [](Napi::Env, Batch *b) { delete b; });
 }

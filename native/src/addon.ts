@@ -18,7 +18,7 @@ export interface ProcAddon {
   /** The child's fd i is fds[i] (-1: /dev/null); throws an errno error when it cannot exec. */
   spawn(file: string, argv: string[], fds: number[], newSession: boolean, sealedCopy: boolean): number;
   /** Starts several in the background, their execs side by side; a handle for spawnJoin. */
-  spawnStart(requests: [file: string, argv: string[], fds: number[]][]): SpawnBatch;
+  spawnStart(requests: [file: string, argv: string[], fds: number[], newSession?: boolean, sealedCopy?: boolean][]): SpawnBatch;
   /** Once each has exec'd: its pid, or the errno error of its exec. */
   spawnJoin(batch: SpawnBatch): (number | NodeJS.ErrnoException)[];
   /** Ends this process at once with status code, skipping Node's teardown. */

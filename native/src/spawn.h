@@ -24,9 +24,10 @@ struct spawn_req {
 
 int spawn_process(const struct spawn_req *req, pid_t *pid);
 
-/* Several processes started in the background (the two id map helpers): a thread each runs
- * spawn_process, so that neither the caller nor the other requests wait out an exec (the
- * parent of a vfork child waits until it has exec'd: ~1 ms for a setuid helper). */
+/* Processes started in the background (the two id map helpers; the launcher of a run, while
+ * its options are parsed): a thread each runs spawn_process, so that neither the caller nor
+ * the other requests wait out an exec (the parent of a vfork child waits until it has exec'd:
+ * ~1 ms for a setuid helper). */
 struct spawn_job {
   struct spawn_req req;
   pid_t pid; /* set by spawn_join */

@@ -1,5 +1,5 @@
 import { closeSync, readSync, writeSync } from 'node:fs';
-import { encodePlan, launcherPath, procAddon, signalName, type ExitStatus, type Step } from '@minictl/native';
+import { encodePlan, launcherPath, procAddon, signalName, type ExitStatus, type SpawnBatch, type Step } from '@minictl/native';
 import { formatIdMap, startMaps, type IdMap, type MapsInProgress } from '@minictl/idmap';
 import { errnoName, LaunchError } from './errors';
 import { preludeSteps, type PreludeSpec } from './plan';
@@ -26,53 +26,78 @@ interface SpawnedLauncher {
 }
 
 /**
- * Starts the launcher: its stdin is minictl's or /dev/null, its stdout and stderr the fds
- * given; its fd 3 is the control socket.
- * Its own session: terminal signals reach minictl once, and minictl forwards them. A sealed
- * copy: the container's init (the launcher) shows no writable host file as /proc/1/exe
- * (CVE-2019-5736).
+ * The launcher's request: its stdin is minictl's or /dev/null, its stdout and stderr the fds
+ * given; its fd 3 is the control socket. Its own session: terminal signals reach minictl
+ * once, and minictl forwards them. A sealed copy: the container's init (the launcher) shows
+ * no writable host file as /proc/1/exe (CVE-2019-5736).
  */
+function launcherRequest(stdin: 'inherit' | 'ignore', stdout: number, stderr: number, socket: number): [string, string[], number[], boolean, boolean] {
+  return [launcherPath(), ['minictl-init'], [stdin === 'inherit' ? 0 : -1, stdout, stderr, socket], true, true];
+}
+
+function spawnError(e: unknown): LaunchError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
+}
+
+/** Starts the launcher (launcherRequest). */
 function spawnLauncher(stdin: 'inherit' | 'ignore', stdout = 1, stderr = 2): SpawnedLauncher {
   const proc = procAddon();
   const [mine, theirs] = proc.socketpair();
   try {
-    return { pid: proc.spawn(launcherPath(), ['minictl-init'], [stdin === 'inherit' ? 0 : -1, stdout, stderr, theirs], true, true), fd: mine };
+    return { pid: proc.spawn(...launcherRequest(stdin, stdout, stderr, theirs)), fd: mine };
   } catch (e) {
     closeSync(mine);
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
+    throw spawnError(e);
   } finally {
     closeSync(theirs);
   }
 }
 
-/** The launcher startLauncherEarly started, until prelaunch takes it or endEarlyLauncher ends it. */
-let early: SpawnedLauncher | undefined;
+/** The launcher startLauncherEarly is starting, until prelaunch takes it or endEarlyLauncher ends it. */
+let early: { batch: SpawnBatch; fd: number } | undefined;
 
 /**
  * Starts the launcher of a foreground run (stdio inherited) before anything of the run is
- * known, even its options: it loads and waits for its prelude while they are parsed, and
- * prelaunch takes it (~0.5 ms sooner to the container's pid, and to the id maps). A launcher
- * that cannot be started is left to prelaunch to report.
+ * known, even its options, from a background thread: it loads and waits for its prelude
+ * while they are parsed, and prelaunch takes it (~0.5 ms sooner to the container's pid, and to
+ * the id maps). A launcher that cannot be started is left to prelaunch to report.
  */
 export function startLauncherEarly(): void {
+  if (early) return;
+  const proc = procAddon();
+  const [mine, theirs] = proc.socketpair();
   try {
-    early ??= spawnLauncher('inherit');
+    early = { batch: proc.spawnStart([launcherRequest('inherit', 1, 2, theirs)]), fd: mine };
   } catch {
-    // prelaunch tries again, and says why
+    closeSync(mine);
+  } finally {
+    // the batch holds a copy until the launcher has it
+    closeSync(theirs);
   }
+}
+
+/** The early launcher, once started (undefined if it could not be: prelaunch says why). */
+function takeEarly(): SpawnedLauncher | undefined {
+  if (!early) return undefined;
+  const { batch, fd } = early;
+  early = undefined;
+  const [pid] = procAddon().spawnJoin(batch);
+  if (typeof pid === 'number') return { pid, fd };
+  closeSync(fd);
+  return undefined;
 }
 
 /** Ends the early launcher if no run took it: without a prelude it exits at once. */
 export function endEarlyLauncher(): void {
-  if (!early) return;
-  closeSync(early.fd);
+  const launcher = takeEarly();
+  if (!launcher) return;
+  closeSync(launcher.fd);
   try {
-    procAddon().wait(early.pid, false);
+    procAddon().wait(launcher.pid, false);
   } catch {
     // reaped already
   }
-  early = undefined;
 }
 
 /**
@@ -394,8 +419,7 @@ export interface Prelaunched {
  * launch, with a spec that agrees on it; abandon it if the run stops before that.
  */
 export function prelaunch(prelude: PreludeSpec, stdin: 'inherit' | 'ignore' = 'inherit'): Prelaunched {
-  const launcher = stdin === 'inherit' && early ? early : spawnLauncher(stdin);
-  if (launcher === early) early = undefined;
+  const launcher = (stdin === 'inherit' ? takeEarly() : undefined) ?? spawnLauncher(stdin);
   return new Session(preludeSteps(prelude), launcher);
 }
 
