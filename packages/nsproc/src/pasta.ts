@@ -2,15 +2,13 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PASTA_DNS } from './spec';
 
 export interface Publish {
   host: number;
   container: number;
   proto: 'tcp' | 'udp';
 }
-
-/** The address pasta answers DNS on inside the namespace (it forwards to the host's resolver). */
-export const PASTA_DNS = '169.254.1.1';
 
 /** Where pasta is on PATH, if anywhere. */
 export function findPasta(pathEnv = process.env.PATH ?? ''): string | undefined {

@@ -1,10 +1,5 @@
-import { delegatedCgroup, pastaStatus, placeInCgroup, startPasta, type ContainerSpec, type Controller } from '@minictl/nsproc';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import type { Publish } from '@minictl/nsproc';
-import { warn } from '../output';
-import { UsageError } from './parse';
+import type { ContainerSpec, Publish } from '@minictl/nsproc';
+import { more } from '../load-more';
 
 export interface Plumbing {
   /** after the namespaces exist, before the container runs (launch's beforeStart) */
@@ -15,58 +10,18 @@ export interface Plumbing {
   cgroupDir(): string | undefined;
 }
 
+const NONE: Plumbing = { beforeStart: async () => [], stop: () => undefined, cgroupDir: () => undefined };
+
 /**
- * What the host side adds around a container: its cgroup with the requested limits, where the
- * user has a delegated cgroup v2 subtree (otherwise a warning: never silently ignored), and
- * pasta for user-mode networking (stopped by the launcher). Checked before anything starts.
+ * What the host side adds around a container (host-plumbing.ts): a cgroup for --memory or
+ * --pids-limit, pasta for --network pasta. A run with neither loads none of it.
  */
 export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
-  const stops: (() => void)[] = [];
-  let placed: string | undefined;
   const res = spec.linux.resources;
-  const needed: Controller[] = [...(res?.memory ? (['memory'] as const) : []), ...(res?.pids ? (['pids'] as const) : [])];
-  let cgroup: { parent: string } | undefined;
-  if (needed.length) {
-    const found = delegatedCgroup(needed);
-    if ('reason' in found) warn(`${needed.map((c) => (c === 'memory' ? '--memory' : '--pids-limit')).join(' and ')} ignored: ${found.reason} (see minictl doctor)`);
-    else cgroup = found;
-  }
-  let pasta: string | undefined;
-  if (spec.minictl.network === 'pasta') {
-    const status = pastaStatus();
-    if ('reason' in status) throw new UsageError(`--network pasta: ${status.reason}`);
-    pasta = status.path;
-  }
-  return {
-    async beforeStart(pid) {
-      if (cgroup) {
-        const name = `minictl-${id.slice(0, 12)}`;
-        stops.push(placeInCgroup(cgroup.parent, name, pid, { memory: res?.memory?.limit, pids: res?.pids?.limit }));
-        placed = join(cgroup.parent, name);
-      }
-      return pasta ? [await startPasta(pasta, pid, spec.minictl.publish ?? [])] : [];
-    },
-    stop() {
-      for (const s of stops.reverse()) s();
-    },
-    cgroupDir: () => placed,
-  };
+  return res?.memory || res?.pids || spec.minictl.network === 'pasta' ? more().hostPlumbing(spec, id) : NONE;
 }
 
-/** A published port must be free on the host before anything starts (pasta only warns). */
+/** A published port must be free on the host before anything starts (host-plumbing.ts). */
 export async function checkPortsFree(publish: readonly Publish[]): Promise<void> {
-  for (const p of publish) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const probe = p.proto === 'tcp' ? createServer() : null;
-      if (!probe) {
-        const sock = createSocket('udp6');
-        sock.once('error', () => resolve(true));
-        sock.bind(p.host, () => sock.close(() => resolve(false)));
-        return;
-      }
-      probe.once('error', () => resolve(true));
-      probe.listen(p.host, () => probe.close(() => resolve(false)));
-    });
-    if (taken) throw new UsageError(`-p ${p.host}:${p.container}/${p.proto}: port ${p.host} is already in use on the host; pick another host port`);
-  }
+  if (publish.length > 0) await more().checkPortsFree(publish);
 }

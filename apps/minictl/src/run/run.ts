@@ -13,8 +13,6 @@ import { more } from '../load-more';
 import { notice, warn } from '../output';
 import { UsageError } from './parse';
 import { checkPortsFree, hostPlumbing } from './plumbing';
-import { checkNameFree, containers, reserveName } from '../lifecycle/containers';
-import { startDetached } from '../lifecycle/detach';
 import type { Step } from '@minictl/native';
 import { checkAgainstHost } from './resources';
 import { commandFor } from './image-defaults';
@@ -76,9 +74,10 @@ async function runPrepared(
   const rootfs = opened?.rootfs ?? checkRootfs(opts.rootfs!);
   const args = commandFor(opened?.defaults, opts.entrypoint, rest);
   const id = newContainerId();
-  const states = opts.detach ? containers(opts.stateRoot) : undefined;
+  // a detached run's state and start are in the other commands' bundle (load-more.ts)
+  const states = opts.detach ? more().containers(opts.stateRoot) : undefined;
   const name = opts.name ?? id.slice(0, 12);
-  if (states) checkNameFree(states, name);
+  if (states) more().checkNameFree(states, name);
   else if (opts.name !== undefined) throw new UsageError('--name names a detached container: add -d');
 
   // keep-id exists to run as oneself: that is its default user.
@@ -98,8 +97,8 @@ async function runPrepared(
     await checkPortsFree(spec.minictl.publish ?? []);
     const hooks = { warn: (step: Step, errno: string) => warn(fallbackWarning(step.what, errno)), beforeStart: plumbing.beforeStart };
     if (states) {
-      reserveName(states, id, name);
-      await startDetached({ store: states, spec, steps, id, name, image: image && (existsSync(image) ? pathResolve(image) : image), hooks, cgroup: plumbing.cgroupDir });
+      more().reserveName(states, id, name);
+      await more().startDetached({ store: states, spec, steps, id, name, image: image && (existsSync(image) ? pathResolve(image) : image), hooks, cgroup: plumbing.cgroupDir });
       process.stdout.write(`${id}\n`);
       return 0;
     }
