@@ -10,6 +10,7 @@
 // re-exported name. That is a third fewer objects in the snapshot, and ~2 ms off every start.
 'use strict';
 const { execFileSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { setFlagsFromString } = require('node:v8');
@@ -78,8 +79,8 @@ const common = {
 };
 
 // The CLI's bundle holds `run` and what it needs; every other command is in a bundle of its
-// own, dist/minictl-more.js (src/more.ts), out of the start-up snapshot (~2 ms a start) and
-// compiled when a command line names one. Modules both use (output, the packages and their
+// own, dist/minictl-more-HASH.js (src/more.ts), out of the start-up snapshot (~2 ms a start)
+// and loaded when a command line names one. Modules both use (output, the packages and their
 // state, commander) stay in the CLI's bundle, which hands over what the other imports of them
 // (load-more.ts): a virtual module, minictl:core-modules, maps each such module's path to a
 // function that returns the names imported, called when that bundle loads, once all of this
@@ -87,13 +88,16 @@ const common = {
 // is less for the snapshot to hold). Exporting whole modules instead would bring all of each
 // package back into the snapshot. Four builds: the CLI's, to learn its modules; the other
 // commands' as an ES module with those external, whose import statements say which names they
-// use; the CLI's again, exporting those (and no more modules); the other commands' as
-// CommonJS, reading them from `core`.
+// use; the other commands' as CommonJS, reading them from `core` (writeMore); the CLI's again,
+// exporting those (and no more modules).
 const CORE = 'minictl:core-modules';
 const coreKey = (file) => path.relative(__dirname, file);
 
-/** minictl:core-modules, for `exported`: core key → the names imported, or '*' for all. */
-function coreModulesPlugin(exported) {
+/**
+ * minictl:core-modules, for `exported`: core key → the names imported, or '*' for all; and
+ * `moreName`, the file name, without extension, of the other bundle and of its code cache.
+ */
+function coreModulesPlugin(exported, moreName) {
   return {
     name: 'core-modules',
     setup(build) {
@@ -113,7 +117,8 @@ function coreModulesPlugin(exported) {
           // __esModule: esbuild's interop then reads a default import as `default`
           entries.push(`${JSON.stringify(key)}: () => ({ __esModule: true, ${local.map(([name, id]) => `${name}: ${id}`).join(', ')} })`);
         });
-        return { contents: `${imports.join('\n')}\nexport default { ${entries.join(',\n')} };`, resolveDir: __dirname, loader: 'js' };
+        const name = `export const moreName = ${JSON.stringify(moreName)};`;
+        return { contents: `${imports.join('\n')}\n${name}\nexport default { ${entries.join(',\n')} };`, resolveDir: __dirname, loader: 'js' };
       });
     },
   };
@@ -159,10 +164,10 @@ function importedNames(code, keys) {
   return found;
 }
 
-async function buildCore(exported) {
+async function buildCore(exported, moreName) {
   const result = await esbuild.build({
     ...common,
-    plugins: [lazyModules(LAZY_IN_CLI), coreModulesPlugin(exported)],
+    plugins: [lazyModules(LAZY_IN_CLI), coreModulesPlugin(exported, moreName)],
     entryPoints: [path.join(__dirname, 'src', 'entry.ts')],
     alias,
     external: ['commander'],
@@ -178,8 +183,6 @@ async function buildCore(exported) {
   return new Set(withCode);
 }
 
-const more = path.join(dist, 'minictl-more.js');
-
 async function buildMore(coreFiles, esm) {
   const result = await esbuild.build({
     ...common,
@@ -190,39 +193,46 @@ async function buildMore(coreFiles, esm) {
     format: esm ? 'esm' : 'cjs',
     // one function expression, which load-more.ts calls with the CLI bundle's modules
     ...(esm ? {} : { banner: { js: '(function (require, module, exports, core) {' }, footer: { js: '})' } }),
-    outfile: more,
-    write: !esm,
+    outfile: path.join(dist, 'minictl-more.js'),
+    write: false,
   });
-  return esm ? result.outputFiles[0].text : undefined;
+  return result.outputFiles[0].text;
 }
 
 /**
- * V8's code cache for minictl-more.js, made by this node, the one inside dist/minictl, with
- * every function compiled (as snapshot-main.js does, and with the flag back before the cache is
- * made, which V8 checks): the other commands then start without parsing or compiling any of it.
- * load-more.ts compiles the source as usual where a node rejects the cache.
+ * Writes the other commands' bundle as dist/minictl-more-HASH.js, named by its content (what
+ * the CLI's bundle is built to load), and beside it V8's code cache for it, with the same
+ * name: made by this node, the one inside dist/minictl, with every function compiled (as
+ * snapshot-main.js does, the flag back before the cache is made, which V8 checks), so that the
+ * other commands start without parsing or compiling any of it. V8 checks a cache's length and
+ * flags, not its content: the name keeps a cache with its own source. load-more.ts compiles
+ * the source as usual where a node rejects the cache. Returns the name, without extension.
  */
-function cacheMore() {
+function writeMore(code) {
+  for (const old of fs.readdirSync(dist).filter((f) => f.startsWith('minictl-more'))) fs.rmSync(path.join(dist, old));
+  const name = `minictl-more-${createHash('sha256').update(code).digest('hex').slice(0, 16)}`;
+  const file = path.join(dist, `${name}.js`);
+  fs.writeFileSync(file, code);
   setFlagsFromString('--no-lazy');
   let script;
   try {
-    script = new Script(fs.readFileSync(more, 'utf8'), { filename: more });
+    script = new Script(code, { filename: file });
   } finally {
     setFlagsFromString('--lazy');
   }
-  fs.writeFileSync(more.replace(/\.js$/, '.cache'), script.createCachedData());
+  fs.writeFileSync(path.join(dist, `${name}.cache`), script.createCachedData());
+  return name;
 }
 
 async function build() {
-  const coreFiles = await buildCore(new Map());
+  const coreFiles = await buildCore(new Map(), '');
   const imported = importedNames(await buildMore(coreFiles, true), new Set([...coreFiles].map(coreKey)));
+  const moreName = writeMore(await buildMore(coreFiles, false));
   // Exporting names must not bring a module into the CLI's bundle that the other bundle took a
   // copy of: two copies would mean two states, two classes.
-  const exporting = await buildCore(imported);
+  const exporting = await buildCore(imported, moreName);
   const added = [...exporting].filter((file) => !coreFiles.has(file));
   if (added.length > 0) throw new Error(`build.js: exporting to minictl-more.js brought into minictl.js: ${added.map(coreKey).join(', ')}`);
-  await buildMore(coreFiles, false);
-  cacheMore();
   // commander apart: snapshot-main.js compiles it differently.
   await esbuild.build({ ...common, plugins: [lazyModules(LAZY_BUILTINS)], entryPoints: [require.resolve('commander')], format: 'cjs', outfile: path.join(dist, 'commander.js') });
   makeExecutable();

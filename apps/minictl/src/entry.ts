@@ -3,11 +3,11 @@
  * snapshot inside dist/minictl: a snapshot-started process finds every module already loaded
  * and the command-line program already built, which is most of a Node CLI's start-up time.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { useNativeBuild } from '@minictl/native';
 import { exitWhenWritten, trackStdio } from './exit';
-import { dropMore, setMoreBundle } from './load-more';
+import { dropMore, setMoreDir } from './load-more';
 import { buildProgram, main } from './main';
 import { setSelfCommand } from './self';
 import { warmUp } from './warm-up';
@@ -17,7 +17,7 @@ import './run/run';
 /** Where the rest of the build is, from apps/minictl/dist, in the repository layout. */
 function useBuild(distDir: string): void {
   useNativeBuild(resolve(distDir, '..', '..', '..', 'native', 'build', 'Release'));
-  setMoreBundle(join(distDir, 'minictl-more.js'));
+  setMoreDir(distDir);
 }
 
 if (startupSnapshot.isBuildingSnapshot()) {

@@ -1,26 +1,27 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Script } from 'node:vm';
-import coreModules from 'minictl:core-modules';
+import coreModules, { moreName } from 'minictl:core-modules';
 import type * as More from './more';
 
-let bundle: string | undefined;
+let dist: string | undefined;
 let loaded: typeof More | undefined;
 
-/** Where dist/minictl-more.js is: the entry point knows where this build lives. */
-export function setMoreBundle(path: string): void {
-  bundle = path;
+/** Where the other commands' bundle is (dist/): the entry point knows where this build lives. */
+export function setMoreDir(dir: string): void {
+  dist = dir;
 }
 
 /**
- * The other commands (more.ts), compiled on first use, with the code cache build.js made of
- * them where this node accepts it. Their bundle is a function of the modules it shares with
+ * The other commands (more.ts), loaded on first use, with the code cache build.js made of them
+ * where this node accepts it (both named by the bundle's content: build.js's writeMore). Their bundle is a function of the modules it shares with
  * this one (output, the packages' state, commander), given as `core`: the modules of this
  * bundle that build.js exports to it, so both see one state.
  */
 export function more(): typeof More {
   if (!loaded) {
-    const file = bundle!;
-    const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData: readOptional(file.replace(/\.js$/, '.cache')) });
+    const file = join(dist!, `${moreName}.js`);
+    const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData: readOptional(join(dist!, `${moreName}.cache`)) });
     const module = { exports: {} as typeof More };
     script.runInThisContext()(require, module, module.exports, coreModules);
     loaded = module.exports;

@@ -1,9 +1,9 @@
 /**
  * Every command but `run`, and what a run needs only when it fails, unpacks an image, takes an
  * OCI bundle, runs detached, limits resources, uses pasta or a seccomp filter other than the
- * default: a bundle of its own (dist/minictl-more.js, see build.js), kept out of the start-up
- * snapshot, which a `run` would otherwise deserialise at every start; loaded by load-more.ts
- * when needed.
+ * default: a bundle of its own (dist/minictl-more-HASH.js, see build.js), kept out of the
+ * start-up snapshot, which a `run` would otherwise deserialise at every start; loaded by
+ * load-more.ts when needed.
  */
 import type { Command } from 'commander';
 import { registerDoctor } from './doctor/command';

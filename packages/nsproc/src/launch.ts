@@ -65,15 +65,16 @@ let early: { batch: SpawnBatch; fd: number } | undefined;
  */
 export function startLauncherEarly(): void {
   if (early) return;
-  const proc = procAddon();
-  const [mine, theirs] = proc.socketpair();
+  let pair: [number, number] | undefined;
   try {
-    early = { batch: proc.spawnStart([launcherRequest('inherit', 1, 2, theirs)]), fd: mine };
+    const proc = procAddon();
+    pair = proc.socketpair();
+    early = { batch: proc.spawnStart([launcherRequest('inherit', 1, 2, pair[1])]), fd: pair[0] };
   } catch {
-    closeSync(mine);
+    if (pair) closeSync(pair[0]);
   } finally {
     // the batch holds a copy until the launcher has it
-    closeSync(theirs);
+    if (pair) closeSync(pair[1]);
   }
 }
 

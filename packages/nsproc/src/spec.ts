@@ -7,15 +7,16 @@ import type { Publish } from './pasta';
 import { SpecError } from './errors';
 
 /**
- * The one data model (DESIGN.md §2): a subset of the OCI runtime spec's config.json plus
- * minictl's own extension. The CLI builds one; everything downstream takes a validated one.
- */
-/**
  * The address pasta answers DNS on inside the namespace (it forwards to the host's resolver):
- * a spec's resolv.conf names it. Here, not in pasta.ts, which a run without pasta does not load.
+ * the resolv.conf of a spec with pasta networking names it. Here, not in pasta.ts, which a run
+ * without pasta does not load.
  */
 export const PASTA_DNS = '169.254.1.1';
 
+/**
+ * The one data model (DESIGN.md §2): a subset of the OCI runtime spec's config.json plus
+ * minictl's own extension. The CLI builds one; everything downstream takes a validated one.
+ */
 export interface ContainerSpec {
   ociVersion: string;
   process: ProcessSpec;

@@ -1,23 +1,22 @@
-import { delegatedCgroup, pastaStatus, placeInCgroup, startPasta, type ContainerSpec, type Controller } from '@minictl/nsproc';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { Publish } from '@minictl/nsproc';
+import { delegatedCgroup, pastaStatus, placeInCgroup, startPasta, type ContainerSpec, type Publish } from '@minictl/nsproc';
 import { warn } from '../output';
-import type { Plumbing } from './plumbing';
 import { UsageError } from './parse';
+import type { Plumbing, PlumbingNeeds } from './plumbing';
 
 /**
  * What the host side adds around a container: its cgroup with the requested limits, where the
  * user has a delegated cgroup v2 subtree (otherwise a warning: never silently ignored), and
  * pasta for user-mode networking (stopped by the launcher). Checked before anything starts.
- * (plumbing.ts loads this, in the other commands' bundle, for a run that needs any.)
+ * (plumbing.ts loads this, in the other commands' bundle, for a spec that needs any.)
  */
-export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
+export function hostPlumbing(spec: ContainerSpec, id: string, needs: PlumbingNeeds): Plumbing {
   const stops: (() => void)[] = [];
   let placed: string | undefined;
   const res = spec.linux.resources;
-  const needed: Controller[] = [...(res?.memory ? (['memory'] as const) : []), ...(res?.pids ? (['pids'] as const) : [])];
+  const needed = needs.controllers;
   let cgroup: { parent: string } | undefined;
   if (needed.length) {
     const found = delegatedCgroup(needed);
@@ -25,7 +24,7 @@ export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
     else cgroup = found;
   }
   let pasta: string | undefined;
-  if (spec.minictl.network === 'pasta') {
+  if (needs.pasta) {
     const status = pastaStatus();
     if ('reason' in status) throw new UsageError(`--network pasta: ${status.reason}`);
     pasta = status.path;

@@ -1,4 +1,4 @@
-import type { ContainerSpec, Publish } from '@minictl/nsproc';
+import type { ContainerSpec, Controller, Publish } from '@minictl/nsproc';
 import { more } from '../load-more';
 
 export interface Plumbing {
@@ -10,15 +10,29 @@ export interface Plumbing {
   cgroupDir(): string | undefined;
 }
 
+/** What a spec asks of the host: cgroup controllers for its limits, pasta for its network. */
+export interface PlumbingNeeds {
+  controllers: Controller[];
+  pasta: boolean;
+}
+
+export function plumbingNeeds(spec: ContainerSpec): PlumbingNeeds {
+  const res = spec.linux.resources;
+  return {
+    controllers: [...(res?.memory ? (['memory'] as const) : []), ...(res?.pids ? (['pids'] as const) : [])],
+    pasta: spec.minictl.network === 'pasta',
+  };
+}
+
 const NONE: Plumbing = { beforeStart: async () => [], stop: () => undefined, cgroupDir: () => undefined };
 
 /**
- * What the host side adds around a container (host-plumbing.ts): a cgroup for --memory or
- * --pids-limit, pasta for --network pasta. A run with neither loads none of it.
+ * What the host side adds around a container (host-plumbing.ts, in the other commands' bundle),
+ * loaded only for a spec that needs any of it.
  */
 export function hostPlumbing(spec: ContainerSpec, id: string): Plumbing {
-  const res = spec.linux.resources;
-  return res?.memory || res?.pids || spec.minictl.network === 'pasta' ? more().hostPlumbing(spec, id) : NONE;
+  const needs = plumbingNeeds(spec);
+  return needs.controllers.length > 0 || needs.pasta ? more().hostPlumbing(spec, id, needs) : NONE;
 }
 
 /** A published port must be free on the host before anything starts (host-plumbing.ts). */
