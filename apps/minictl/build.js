@@ -220,7 +220,10 @@ function writeMore(code) {
   } finally {
     setFlagsFromString('--lazy');
   }
-  fs.writeFileSync(path.join(dist, `${name}.cache`), script.createCachedData());
+  const cache = script.createCachedData();
+  // as load-more.ts will load it: a cache V8 would refuse would only cost time, unnoticed
+  if (new Script(code, { filename: file, cachedData: cache }).cachedDataRejected) throw new Error(`build.js: V8 refuses the code cache of ${file}`);
+  fs.writeFileSync(path.join(dist, `${name}.cache`), cache);
   return name;
 }
 
