@@ -68,6 +68,9 @@ function lazyModules(lazy) {
 
 const common = {
   bundle: true,
+  alias,
+  // bundled apart (see below), and compiled differently by snapshot-main.js
+  external: ['commander'],
   // metafile paths are relative to it (buildCore)
   absWorkingDir: __dirname,
   platform: 'node',
@@ -169,8 +172,6 @@ async function buildCore(exported, moreName) {
     ...common,
     plugins: [lazyModules(LAZY_IN_CLI), coreModulesPlugin(exported, moreName)],
     entryPoints: [path.join(__dirname, 'src', 'entry.ts')],
-    alias,
-    external: ['commander'],
     format: 'iife',
     outfile: bundle,
     metafile: true,
@@ -188,8 +189,6 @@ async function buildMore(coreFiles, esm) {
     ...common,
     plugins: [lazyModules(LAZY_BUILTINS), fromCorePlugin(coreFiles, esm)],
     entryPoints: [path.join(__dirname, 'src', 'more.ts')],
-    alias,
-    external: ['commander'],
     format: esm ? 'esm' : 'cjs',
     // one function expression, which load-more.ts calls with the CLI bundle's modules
     ...(esm ? {} : { banner: { js: '(function (require, module, exports, core) {' }, footer: { js: '})' } }),
