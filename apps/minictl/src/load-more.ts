@@ -14,9 +14,10 @@ export function setMoreDir(dir: string): void {
 
 /**
  * The other commands (more.ts), loaded on first use, with the code cache build.js made of them
- * where this node accepts it (both named by the bundle's content: build.js's writeMore). Their bundle is a function of the modules it shares with
- * this one (output, the packages' state, commander), given as `core`: the modules of this
- * bundle that build.js exports to it, so both see one state.
+ * where this node accepts it (both named by the bundle's content: build.js's writeMore). Their
+ * bundle is a function of the modules it shares with this one (output, the packages' state,
+ * commander), given as `core`: the modules of this bundle that build.js exports to it, so both
+ * see one state.
  */
 export function more(): typeof More {
   if (!loaded) {

@@ -35,11 +35,6 @@ function launcherRequest(stdin: 'inherit' | 'ignore', stdout: number, stderr: nu
   return [launcherPath(), ['minictl-init'], [stdin === 'inherit' ? 0 : -1, stdout, stderr, socket], true, true];
 }
 
-function spawnError(e: unknown): LaunchError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
-}
-
 /** Starts the launcher (launcherRequest). */
 function spawnLauncher(stdin: 'inherit' | 'ignore', stdout = 1, stderr = 2): SpawnedLauncher {
   const proc = procAddon();
@@ -48,7 +43,8 @@ function spawnLauncher(stdin: 'inherit' | 'ignore', stdout = 1, stderr = 2): Spa
     return { pid: proc.spawn(...launcherRequest(stdin, stdout, stderr, theirs)), fd: mine };
   } catch (e) {
     closeSync(mine);
-    throw spawnError(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LaunchError(`cannot run the launcher ${launcherPath()}: ${code}`, 'spawn launcher', code, 125);
   } finally {
     closeSync(theirs);
   }
