@@ -306,7 +306,11 @@ class Session {
 
   /** Passes a signal on to the launcher while it runs. */
   kill(signal: NodeJS.Signals): void {
-    if (!this.done) process.kill(this.launcher, signal);
+    try {
+      if (!this.done) process.kill(this.launcher, signal);
+    } catch {
+      // it has just exited: exited() reports how
+    }
   }
 
   /** Let go: the launcher goes on supervising the container without Node. */
