@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { commandName } from '../src/command-name';
+import { buildProgram } from '../src/main';
 
 // The program's own options as main.ts declares them, and one with an optional value.
 const program = new Command('minictl')
@@ -32,6 +33,13 @@ describe('commandName', () => {
     expect(commandName(program, ['-V'])).toBeUndefined();
     expect(commandName(program, [])).toBeUndefined();
     expect(commandName(program, ['--root'])).toBeUndefined();
+  });
+
+  it("reads main's own program, whose options take values", () => {
+    const real = buildProgram();
+    expect(commandName(real, ['--root', '/tmp/x', '--log-format', 'json', 'run', 'image.tar'])).toBe('run');
+    expect(commandName(real, ['--log', 'run', 'ps'])).toBe('ps');
+    expect(commandName(real, ['--version'])).toBeUndefined();
   });
 
   it('reads what follows -- as the command', () => {
