@@ -1,8 +1,9 @@
-// Bundle the CLI into one file (dist/minictl.js; commander apart, in dist/commander.js), then
-// make it a single executable (dist/minictl): a copy of the node that runs this build with a
-// V8 start-up snapshot of the bundles inside (see snapshot-main.js). Node maps a snapshot held in its own executable where it would read, zero
-// and copy a --snapshot-blob file of 5 MB: ~3 ms off every start. bin/minictl runs
-// dist/minictl, or the plain bundle with the node on PATH when there is none.
+// Bundle the CLI (dist/minictl.js, with `run`; commander apart, in dist/commander.js; the other
+// commands in dist/minictl-more-HASH.js, below), then make it a single executable
+// (dist/minictl): a copy of the node that runs this build with a V8 start-up snapshot of the
+// first two inside (see snapshot-main.js). Node maps a snapshot held in its own executable
+// where it would read, zero and copy a --snapshot-blob file of 5 MB: ~3 ms off every start.
+// bin/minictl runs dist/minictl, or the plain bundle with the node on PATH when there is none.
 //
 // The bundle is made from the TypeScript sources of this app and of the @minictl packages
 // (tsc has type-checked them), not from tsc's CommonJS output: as ES modules they are

@@ -155,32 +155,28 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, what
   }
 }
 
-/** Host processes of this user whose command line contains marker. */
-export function processesWith(marker: string): number[] {
+/** Host processes (other than this one) whose /proc/PID/FILE, NUL-separated, holds entry. */
+function processesWhose(file: 'cmdline' | 'environ', entry: string): number[] {
   const found: number[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker)) found.push(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Processes whose environment holds entry (KEY=VALUE): what a run that was given it left. */
-export function processesWithEnv(entry: string): number[] {
-  const found: number[] = [];
-  for (const pid of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry)) found.push(Number(pid));
+      if (fs.readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').includes(entry)) found.push(Number(pid));
     } catch {
       // gone meanwhile, or not ours to read
     }
   }
   return found;
+}
+
+/** Host processes of this user whose command line contains marker. */
+export function processesWith(marker: string): number[] {
+  return processesWhose('cmdline', marker);
+}
+
+/** Processes whose environment holds entry (KEY=VALUE): what a run that was given it left. */
+export function processesWithEnv(entry: string): number[] {
+  return processesWhose('environ', entry);
 }
 
 /** A field of /proc/self/status text, e.g. status(text, 'CapEff'). */

@@ -16,6 +16,13 @@ export interface LaunchHooks {
   beforeStart?: (pid: number) => Promise<number[]>;
 }
 
+/** What the launcher was doing when it reports a negative step (launcher/main.c). */
+const LAUNCHER_STEPS: Record<number, string> = {
+  [-1]: 'create the namespaces (clone)',
+  [-3]: 'hand the terminal to the console socket',
+  [-4]: 'join a user or pid namespace given by path',
+};
+
 /** Signals minictl passes on to the container (the launcher hands them to init). */
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -168,10 +175,7 @@ class Session {
     if (!this.unused || this.maps || !this.childNow()) return;
     this.maps = { ids };
     try {
-      this.maps.writing = startMaps(this.pid!, toIdMap(ids.uidMappings), toIdMap(ids.gidMappings), {
-        useHelpers: ids.useIdHelpers,
-        setgroups: ids.setgroups,
-      });
+      this.maps.writing = beginMaps(this.pid!, ids);
     } catch (e) {
       this.maps.error = e;
     }
@@ -217,15 +221,7 @@ class Session {
     } else if (kind === 'WARN') this.hooks.warn?.(this.steps[Number(a)], errnoName(Number(b)));
     else if (kind === 'ERR') {
       const i = Number(a);
-      const step =
-        this.steps[i]?.what ??
-        (i === -1
-          ? 'create the namespaces (clone)'
-          : i === -3
-            ? 'hand the terminal to the console socket'
-            : i === -4
-              ? 'join a user or pid namespace given by path'
-              : 'read the launch plan');
+      const step = this.steps[i]?.what ?? LAUNCHER_STEPS[i] ?? 'read the launch plan';
       this.failed ??= { step, errno: errnoName(Number(b)) };
     }
     return kind;
@@ -237,10 +233,9 @@ class Session {
     try {
       // Maps belong to a user namespace this launch creates, not to one it joins.
       if (spec.linux.namespaces.some((n) => n.type === 'user' && n.path === undefined) && !spec.minictl.join) {
-        const uidMap = toIdMap(spec.linux.uidMappings);
-        const gidMap = toIdMap(spec.linux.gidMappings);
-        this.writtenMaps(spec, pid, uidMap, gidMap).done();
-        this.hooks.trace?.(`uid_map: ${oneLine(uidMap)}; gid_map: ${oneLine(gidMap)}; setgroups: ${spec.minictl.setgroups}`);
+        this.writtenMaps(spec, pid).done();
+        // (the message is made only for a trace hook: ?.() evaluates no argument without one)
+        this.hooks.trace?.(`uid_map: ${oneLine(toIdMap(spec.linux.uidMappings))}; gid_map: ${oneLine(toIdMap(spec.linux.gidMappings))}; setgroups: ${spec.minictl.setgroups}`);
       }
       helpers = (await this.hooks.beforeStart?.(pid)) ?? [];
     } catch (e) {
@@ -255,15 +250,9 @@ class Session {
   }
 
   /** The maps begun early, if they are the spec's; otherwise begun now. */
-  private writtenMaps(spec: ContainerSpec, pid: number, uidMap: IdMap, gidMap: IdMap): MapsInProgress {
+  private writtenMaps(spec: ContainerSpec, pid: number): MapsInProgress {
     const ids: IdsToMap = { ...spec.linux, ...spec.minictl };
-    if (!this.maps) {
-      return startMaps(pid, uidMap, gidMap, {
-        useHelpers: ids.useIdHelpers,
-        setgroups: ids.setgroups,
-        projidMap: spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings),
-      });
-    }
+    if (!this.maps) return beginMaps(pid, ids, spec.minictl.projidMappings && toIdMap(spec.minictl.projidMappings));
     if (this.maps.error) throw this.maps.error;
     if (spec.minictl.projidMappings || idsKey(this.maps.ids) !== idsKey(ids)) {
       this.maps.writing!.done();
@@ -399,6 +388,11 @@ export interface IdsToMap {
   gidMappings: ContainerSpec['linux']['gidMappings'];
   useIdHelpers: boolean;
   setgroups: 'allow' | 'deny';
+}
+
+/** Starts writing the maps of `pid` (startMaps): newuidmap and newgidmap run on meanwhile. */
+function beginMaps(pid: number, ids: IdsToMap, projidMap?: IdMap): MapsInProgress {
+  return startMaps(pid, toIdMap(ids.uidMappings), toIdMap(ids.gidMappings), { useHelpers: ids.useIdHelpers, setgroups: ids.setgroups, projidMap });
 }
 
 function idsKey(ids: IdsToMap): string {

@@ -33,11 +33,15 @@ interface IndexEntry {
  */
 export function findImported(file: string, store: Store, opts: { mappingKey?: string; platform?: Platform } = {}): Image | undefined {
   const abs = resolve(file);
-  const st = statSource(abs, file);
-  const want = formatPlatform(opts.platform ?? hostPlatform());
+  return indexedImage(store, abs, statSource(abs, file), opts.platform ?? hostPlatform(), opts.mappingKey);
+}
+
+/** findImported for a source already resolved and stat'ed (statSource). */
+export function indexedImage(store: Store, abs: string, st: Stats, platform: Platform, mappingKey?: string): Image | undefined {
+  const want = formatPlatform(platform);
   const known = st.isFile() ? readIndex(store)[abs] : undefined;
   if (!known || !sameFile(known, st) || (known.platform ?? want) !== want) return undefined;
-  return cachedImage(store, known.digest, opts.mappingKey);
+  return cachedImage(store, known.digest, mappingKey);
 }
 
 /** The stat of an image file or layout directory, or the error that says what is wrong with it. */

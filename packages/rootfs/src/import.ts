@@ -1,6 +1,6 @@
 import { type Stats, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { cachedImage, findImported, readIndex, statSource, treePath, writeIndex, type Image } from './cached';
+import { cachedImage, indexedImage, readIndex, statSource, treePath, writeIndex, type Image } from './cached';
 import { resolveDockerSave } from './docker-save';
 import { ImageError, isCode } from './errors';
 import { layoutReader, type ResolvedImage } from './layout';
@@ -37,11 +37,11 @@ export interface ImportOptions {
  * an interrupted import never leaves a half image behind.
  */
 export async function importImage(file: string, store: Store, opts: ImportOptions = {}): Promise<Image> {
-  const found = findImported(file, store, opts);
-  if (found) return found;
   const abs = resolve(file);
   const st = statSource(abs, file);
   const want = opts.platform ?? hostPlatform();
+  const found = indexedImage(store, abs, st, want, opts.mappingKey);
+  if (found) return found;
   mkdirSync(store.images, { recursive: true, mode: 0o700 });
   mkdirSync(store.mnt, { recursive: true, mode: 0o700 });
   removeStaleTemps(store);
