@@ -26,7 +26,9 @@ done
 
 copy=$(mktemp -d /tmp/minictl-as-user.XXXXXX)
 trap 'rm -rf "$copy"' EXIT
-tar -C "$repo" --exclude=./.git --exclude=./.nx -cf - . | tar -C "$copy" -xf -
+# 1 MiB records: tar's default 10 KiB writes leave the 100 MB executable in the page cache as
+# small folios, and every start then maps it ~2 ms slower than the build's own one-write copy.
+tar -C "$repo" --exclude=./.git --exclude=./.nx -b 2048 -cf - . | tar -C "$copy" -b 2048 -B -xf -
 chown -R "$user:" "$copy"
 chmod 755 "$copy"
 home=$(getent passwd "$user" | cut -d: -f6)
