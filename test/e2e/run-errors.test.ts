@@ -93,6 +93,8 @@ describe('minictl run: bad input', () => {
     for (const args of [
       // found only once the plan is encoded, after the launcher was started: it must not stay
       ['run', '--env-file', nul, testImage(), 'true'],
+      // minictl's to read, not node's (node-patches.js)
+      ['run', '--env-file', path.join(dir, 'missing.env'), testImage(), 'true'],
       ['run', '-v', 'nocolon', testImage(), 'true'],
       ['run', '-v', `${dir}:relative`, testImage(), 'true'],
       ['run', '-e', '=x', testImage(), 'true'],
@@ -102,6 +104,7 @@ describe('minictl run: bad input', () => {
       const r = runMarked(args);
       expect(r.status, args.join(' ')).toBe(125);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr, args.join(' ')).toMatch(/^minictl: /);
       expect(r.left(), args.join(' ')).toEqual([]);
     }
   });

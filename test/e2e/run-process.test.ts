@@ -37,6 +37,19 @@ describe('minictl run: the process', () => {
     expect(env.XDG_DATA_HOME).toBeUndefined();
   });
 
+  it("leaves node's --env-file, NODE_OPTIONS and NODE_EXTRA_CA_CERTS to minictl and the container", () => {
+    // minictl is an executable made of node, which would act on these before minictl's code ran
+    const args = box.run(['run', testImage(), 'echo', '--env-file=/nowhere', '--env-file-if-exists', '/nowhere']);
+    expect(args.status).toBe(0);
+    expect(args.stdout).toBe('--env-file=/nowhere --env-file-if-exists /nowhere\n');
+    const env = box.run(['run', '-e', 'NODE_OPTIONS', testImage(), 'sh', '-c', 'echo "$NODE_OPTIONS"'], {
+      env: { NODE_OPTIONS: '--max-old-space-size=64', NODE_EXTRA_CA_CERTS: '/nowhere/ca.pem' },
+    });
+    expect(env.stderr).toBe('');
+    expect(env.status).toBe(0);
+    expect(env.stdout).toBe('--max-old-space-size=64\n');
+  });
+
   it('starts in -w DIR (made if missing), creating nothing on the host', () => {
     expect(box.sh('pwd', ['-w', '/etc']).trim()).toBe('/etc');
     expect(box.sh('pwd').trim()).toBe('/');
