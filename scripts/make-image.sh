@@ -42,6 +42,9 @@ tty:x:5:
 nogroup:x:65534:
 GROUP
 echo 'minictl-demo' > "$root/etc/hostname"
+# What minictl mounts its own over, as in a distribution's image (a --read-only root needs them).
+printf '127.0.0.1\tlocalhost\n' > "$root/etc/hosts"
+: > "$root/etc/resolv.conf"
 
 mkdir -p "$(dirname "$out")"
 tar --numeric-owner --owner=0 --group=0 -C "$root" -czf "$out.tmp" .

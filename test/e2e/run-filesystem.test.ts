@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,8 +29,10 @@ describe('minictl run: filesystem', () => {
     box.sh('true');
     const rootfs = box.trees()[0];
     const before = treeListing(rootfs);
-    box.sh('echo x > /written && rm /etc/passwd && mkdir /newdir && echo y > /bin/extra');
+    const group = fs.readFileSync(path.join(rootfs, 'etc', 'group'), 'utf8');
+    box.sh('echo x > /written && rm /etc/passwd && mkdir /newdir && echo y > /bin/extra && echo extra:x:9: >> /etc/group');
     expect(treeListing(rootfs)).toEqual(before);
+    expect(fs.readFileSync(path.join(rootfs, 'etc', 'group'), 'utf8')).toBe(group);
     expect(box.sh('ls /written /newdir /bin/extra 2>&1; cat /etc/passwd | head -1')).toContain('root:x:0:0');
     expect(box.run(['run', testImage(), 'ls', '/written']).status).not.toBe(0);
   });
@@ -40,6 +43,23 @@ describe('minictl run: filesystem', () => {
     expect(r.stdout).toContain('rc=1');
     expect(r.stderr).toMatch(/Read-only file system/);
     expect(r.stdout).toContain('tmp-ok');
+  });
+
+  it("gives a --read-only root its own /etc/hosts over the image's, and says so when the image has none", () => {
+    const r = box.run(['run', '--read-only', '--hostname', 'rohost', testImage(), 'sh', '-c', 'grep -c rohost /etc/hosts']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('1\n');
+    const root = path.join(tempDir(), 'root');
+    fs.mkdirSync(root);
+    execFileSync('tar', ['-xzf', testImage(), '-C', root]);
+    fs.rmSync(path.join(root, 'etc', 'hosts'));
+    fs.rmSync(path.join(root, 'etc', 'resolv.conf'));
+    const bare = box.run(['run', '--read-only', '--rootfs', root, 'sh', '-c', 'ls /etc/hosts /etc/resolv.conf 2>&1 | wc -l']);
+    expect(bare.status).toBe(0);
+    expect(bare.stderr.trim().split('\n')).toEqual([
+      'minictl: warning: the read-only image has no /etc/hosts to mount over, so the container has none (add one to the image, or drop --read-only)',
+      'minictl: warning: the read-only image has no /etc/resolv.conf to mount over, so the container has none (add one to the image, or drop --read-only)',
+    ]);
   });
 
   it('has a fresh tmpfs /tmp', () => {
