@@ -39,13 +39,13 @@ describe('minictl run: bad input', () => {
   it('a file that is not a tar archive: 125, nothing cached', () => {
     const f = path.join(dir, 'notes.tar');
     fs.writeFileSync(f, 'just some text, certainly not an archive\n'.repeat(40));
-    expectCleanFailure(['run', f, 'true'], 125, /not a tar archive/);
+    expectCleanFailure(['run', f, 'true'], 125, /notes\.tar: not a tar archive/);
   });
 
   it('a short file of text is not a tar archive, not a truncated one', () => {
     const f = path.join(dir, 'short.txt');
     fs.writeFileSync(f, 'hello tar\n');
-    expectCleanFailure(['run', f, 'true'], 125, /not a tar archive \(shorter than one tar header\)/);
+    expectCleanFailure(['run', f, 'true'], 125, /short\.txt: not a tar archive \(shorter than one tar header\)/);
   });
 
   it('a truncated gzip: 125, nothing cached', () => {

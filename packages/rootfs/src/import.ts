@@ -68,6 +68,8 @@ export async function importImage(file: string, store: Store, opts: ImportOption
       result = await unpack({ root: rootfs, owners, archive: { file: abs, staging } }, tmp, {
         runner: opts.runner,
         onProgress: progress('archive', st.size),
+      }).catch((e: unknown) => {
+        throw namingArchive(e, file);
       });
       const digest = result.inputs[0].sha256;
       if (result.kind === 'rootfs') {
@@ -93,6 +95,11 @@ export async function importImage(file: string, store: Store, opts: ImportOption
     removeTree(tmp);
     throw e;
   }
+}
+
+/** The unpacker's complaint about an archive, with the archive's name (a stopped unpacker's is not one). */
+function namingArchive(e: unknown, file: string): unknown {
+  return e instanceof ImageError && e.exitCode === undefined ? new ImageError(`${file}: ${e.message}`, e.step, e.errno) : e;
 }
 
 /** The image of a docker-save or OCI layout directory (read inside it). */

@@ -199,7 +199,7 @@ describe('importImage failures leave nothing in the store', () => {
   it('refuses random bytes as not a tar archive', async () => {
     file = write('noise.tar', noise(4096));
     const e = await importError(file);
-    expect(e.message).toBe('not a tar archive (invalid tar header)');
+    expect(e.message).toBe(`${file}: not a tar archive (invalid tar header)`);
     expect(e.step).toBe('extract');
   });
 
@@ -207,7 +207,7 @@ describe('importImage failures leave nothing in the store', () => {
     const gz = zlib.gzipSync(Buffer.concat([await imageTar(), await tarOf([{ name: 'big', body: noise(50_000) }])]));
     file = write('cut.tar.gz', gz.subarray(0, Math.floor(gz.length / 2)));
     const e = await importError(file);
-    expect(e.message).toBe('the archive is truncated (unexpected end of compressed data)');
+    expect(e.message).toBe(`${file}: the archive is truncated (unexpected end of compressed data)`);
     expect(e.step).toBe('decompress');
   });
 
@@ -215,7 +215,7 @@ describe('importImage failures leave nothing in the store', () => {
     const gz = zlib.gzipSync(await imageTar());
     file = write('bad.tar.gz', Buffer.concat([gz.subarray(0, 10), noise(gz.length - 10)]));
     const e = await importError(file);
-    expect(e.message).toMatch(/^the archive's gzip data is corrupt: /);
+    expect(e.message.startsWith(`${file}: the archive's gzip data is corrupt: `)).toBe(true);
     expect(e.step).toBe('decompress');
   });
 
@@ -223,7 +223,7 @@ describe('importImage failures leave nothing in the store', () => {
     const tar = await tarOf([{ name: 'big', body: noise(10_000) }]);
     file = write('cut.tar', tar.subarray(0, 4_000));
     const e = await importError(file);
-    expect(e.message).toBe('the archive is truncated (unexpected end of tar data)');
+    expect(e.message).toBe(`${file}: the archive is truncated (unexpected end of tar data)`);
   });
 
   it('refuses an empty file', async () => {
@@ -236,7 +236,7 @@ describe('importImage failures leave nothing in the store', () => {
   it('refuses a tar with no entries', async () => {
     file = write('none.tar', await tarOf([]));
     const e = await importError(file);
-    expect(e.message).toBe('the archive has no entries: not an image');
+    expect(e.message).toBe(`${file}: the archive has no entries: not an image`);
   });
 
   it('refuses a missing file', async () => {
@@ -258,14 +258,14 @@ describe('importImage failures leave nothing in the store', () => {
   it('refuses a zip archive', async () => {
     file = write('image.zip', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), noise(4096).subarray(4)]));
     const e = await importError(file);
-    expect(e.message).toBe('not a tar archive (invalid tar header)');
+    expect(e.message).toBe(`${file}: not a tar archive (invalid tar header)`);
   });
 
   it('refuses corrupt zstd data', async () => {
     const zst = zstdOf(await imageTar());
     file = write('bad.tar.zst', Buffer.concat([zst.subarray(0, 12), noise(zst.length - 12)]));
     const e = await importError(file);
-    expect(e.message).toMatch(/^the archive's zstd data is corrupt: /);
+    expect(e.message.startsWith(`${file}: the archive's zstd data is corrupt: `)).toBe(true);
     expect(e.step).toBe('decompress');
   });
 
@@ -273,7 +273,7 @@ describe('importImage failures leave nothing in the store', () => {
     const zst = zstdOf(Buffer.concat([await imageTar(), await tarOf([{ name: 'big', body: noise(50_000) }])]));
     file = write('cut.tar.zst', zst.subarray(0, Math.floor(zst.length / 2)));
     const e = await importError(file);
-    expect(e.message).toBe('the archive is truncated (unexpected end of compressed data)');
+    expect(e.message).toBe(`${file}: the archive is truncated (unexpected end of compressed data)`);
   });
 
   it('refuses a hostile archive after unpacking part of it', async () => {
