@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, Sandbox, processesWith, statusField, tempDir, testImage, waitFor } from '../support/harness';
+import { CLI, Sandbox, processesWith, processesWithEnv, statusField, tempDir, testImage, waitFor } from '../support/harness';
 
 const box = new Sandbox();
 
@@ -97,16 +97,21 @@ describe('minictl run: the process', () => {
 
   it('forwards SIGTERM to the command and leaves no process behind', async () => {
     const marker = `31337.${process.pid}`;
-    const child = box.spawn(['run', testImage(), 'sh', '-c', `trap "echo got-term; exit 7" TERM; echo ready; sleep ${marker} & wait`]);
+    // minictl's environment marks it, its launcher and the container's init (not the command)
+    const mark = `MINICTL_TEST_RUN=${marker}`;
+    const child = box.spawn(['run', testImage(), 'sh', '-c', `trap "echo got-term; exit 7" TERM; echo ready; sleep ${marker} & wait`], {
+      env: { MINICTL_TEST_RUN: marker },
+    });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     // 'ready' comes before sleep is exec'd: wait for the process itself
     await waitFor(() => out.includes('ready') && processesWith(marker).length === 1, 15_000, 'the container to start');
+    expect(processesWithEnv(mark)).toHaveLength(3);
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.on('close', r));
     expect(out).toContain('got-term');
     expect(code).toBe(7);
-    await waitFor(() => processesWith(marker).length === 0, 5_000, 'the container\'s processes to go');
+    await waitFor(() => processesWith(marker).length === 0 && processesWithEnv(mark).length === 0, 5_000, 'the container\'s processes to go');
   });
 
   it('ends a pid-1 command that ignores SIGTERM on a second SIGTERM, leaving nothing behind', async () => {

@@ -81,8 +81,8 @@ export class Sandbox {
     return r.stdout;
   }
 
-  spawn(args: string[], opts: { stdio?: ('pipe' | 'ignore' | 'inherit' | number)[] } = {}): ChildProcess {
-    return spawn(CLI, args, { env: this.env, stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
+  spawn(args: string[], opts: { stdio?: ('pipe' | 'ignore' | 'inherit' | number)[]; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    return spawn(CLI, args, { env: { ...this.env, ...opts.env }, stdio: opts.stdio ?? ['pipe', 'pipe', 'pipe'] });
   }
 }
 
