@@ -14,12 +14,14 @@
 // name a person types contains. Each must occur once as a C string (node's built-in snapshot
 // holds some of the names too, as V8 strings, each after its length: those are left alone); a
 // node built otherwise fails the build here, and build.js then checks the executable at work.
+// (A linker may store a shorter string as the tail of a longer one, which the rename would
+// change too: in node 20.20 only node's own matcher points inside these four.)
 'use strict';
 
 /** The C strings to rename: node's own option names and the variables it reads. */
 const RENAMED = ['--env-file', '--env-file-if-exists', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
 
-/** node's executable with RENAMED renamed in place (its last byte made \x01); throws if one is not there once. */
+/** A copy of node's executable with RENAMED renamed (each last byte made \x01); throws if one is not there once. */
 function patchNode(node) {
   const out = Buffer.from(node);
   for (const name of RENAMED) {
@@ -42,4 +44,4 @@ function cStrings(bytes, name) {
   return found;
 }
 
-module.exports = { patchNode };
+module.exports = { patchNode, RENAMED };

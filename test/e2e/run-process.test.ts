@@ -40,6 +40,7 @@ describe('minictl run: the process', () => {
   it("leaves node's --env-file, NODE_OPTIONS and NODE_EXTRA_CA_CERTS to minictl and the container", () => {
     // minictl is an executable made of node, which would act on these before minictl's code ran
     const args = box.run(['run', testImage(), 'echo', '--env-file=/nowhere', '--env-file-if-exists', '/nowhere']);
+    expect(args.stderr).toBe('');
     expect(args.status).toBe(0);
     expect(args.stdout).toBe('--env-file=/nowhere --env-file-if-exists /nowhere\n');
     const env = box.run(['run', '-e', 'NODE_OPTIONS', testImage(), 'sh', '-c', 'echo "$NODE_OPTIONS"'], {

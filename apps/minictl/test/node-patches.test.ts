@@ -2,9 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 // build.js's helper, plain CommonJS beside it.
-const { patchNode } = createRequire(__filename)('../node-patches.js') as { patchNode: (node: Buffer) => Buffer };
-
-const NAMES = ['--env-file', '--env-file-if-exists', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
+const { patchNode, RENAMED: NAMES } = createRequire(__filename)('../node-patches.js') as { patchNode: (node: Buffer) => Buffer; RENAMED: string[] };
 
 /** A stand-in for node's executable: each name once as a C string among others. */
 function fakeNode(names = NAMES): Buffer {
