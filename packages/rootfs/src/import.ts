@@ -69,7 +69,7 @@ export async function importImage(file: string, store: Store, opts: ImportOption
         runner: opts.runner,
         onProgress: progress('archive', st.size),
       }).catch((e: unknown) => {
-        throw namingArchive(e, file);
+        throw namingArchive(e, abs);
       });
       const digest = result.inputs[0].sha256;
       if (result.kind === 'rootfs') {
@@ -97,9 +97,14 @@ export async function importImage(file: string, store: Store, opts: ImportOption
   }
 }
 
-/** The unpacker's complaint about an archive, with the archive's name (a stopped unpacker's is not one). */
-function namingArchive(e: unknown, file: string): unknown {
-  return e instanceof ImageError && e.exitCode === undefined ? new ImageError(`${file}: ${e.message}`, e.step, e.errno) : e;
+/**
+ * The unpacker's refusal of what an archive holds, with the archive's name, which its
+ * message lacks (its other messages name their files). An unpacker stopped by a signal
+ * (exitCode 128+N) refused nothing.
+ */
+function namingArchive(e: unknown, abs: string): unknown {
+  const refusal = e instanceof ImageError && (e.step === 'extract' || e.step === 'decompress') && e.exitCode === undefined;
+  return refusal ? new ImageError(`${abs}: ${e.message}`, e.step, e.errno) : e;
 }
 
 /** The image of a docker-save or OCI layout directory (read inside it). */
