@@ -54,7 +54,7 @@ describe('minictl run: filesystem', () => {
     execFileSync('tar', ['-xzf', testImage(), '-C', root]);
     fs.rmSync(path.join(root, 'etc', 'hosts'));
     fs.rmSync(path.join(root, 'etc', 'resolv.conf'));
-    const bare = box.run(['run', '--read-only', '--rootfs', root, 'sh', '-c', 'ls /etc/hosts /etc/resolv.conf 2>&1 | wc -l']);
+    const bare = box.run(['run', '--read-only', '--rootfs', root, 'sh', '-c', 'test ! -e /etc/hosts && test ! -e /etc/resolv.conf']);
     expect(bare.status).toBe(0);
     expect(bare.stderr.trim().split('\n')).toEqual([
       'minictl: warning: the read-only image has no /etc/hosts to mount over, so the container has none (add one to the image, or drop --read-only)',
